@@ -1,0 +1,59 @@
+# Two commands do all set-up on a fresh machine:  `make book`  and  `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SHARED_DATA ?= ../shared/data
+KERAS_HOME ?= $(HOME)/.keras
+export KERAS_HOME
+NBVAL := $(BIN)/pytest -p no:cacheprovider --nbval --nbval-current-env \
+	--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=1800
+CHAPTERS := $(sort $(wildcard chapters/*.ipynb))
+
+.PHONY: all book test unit nbval execute data lint clean
+
+all: test
+
+# The virtual environment, installed from the pinned lock; redone when either file changes.
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+# The HTML book, from the stored outputs (nothing is executed), failing on any warning.
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --warningiserror --keep-going
+
+# Seed the Keras dataset cache with the offline copy of the IMDB archive, when there is one.
+data:
+	@if [ -f "$(SHARED_DATA)/aclImdb_v1.tar.gz" ] && [ ! -f "$(KERAS_HOME)/datasets/aclImdb_v1.tar.gz" ]; then \
+		mkdir -p "$(KERAS_HOME)/datasets" && \
+		cp "$(SHARED_DATA)/aclImdb_v1.tar.gz" "$(KERAS_HOME)/datasets/aclImdb_v1.tar.gz.part" && \
+		mv "$(KERAS_HOME)/datasets/aclImdb_v1.tar.gz.part" "$(KERAS_HOME)/datasets/aclImdb_v1.tar.gz" && \
+		echo "seeded $(KERAS_HOME)/datasets from $(SHARED_DATA)"; \
+	fi
+
+unit: $(STAMP) data
+	$(BIN)/pytest -p no:cacheprovider tests
+
+# nbval on every chapter (or on NB=chapters/xx.ipynb).
+nbval: $(STAMP) data
+	@nbs="$(or $(NB),$(CHAPTERS))"; \
+	if [ -z "$$nbs" ]; then echo "no chapter notebooks yet: nothing for nbval"; \
+	else $(NBVAL) $$nbs; fi
+
+test: unit nbval
+
+# Re-execute one notebook top to bottom in a fresh kernel and store its outputs.
+execute: $(STAMP) data
+	@test -n "$(NB)" || { echo "usage: make execute NB=chapters/xx.ipynb"; exit 2; }
+	cd $(dir $(NB)) && ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.kernel_name=python3 $(notdir $(NB))
+
+lint: $(STAMP)
+	$(BIN)/ruff check bilstm_utils tests tools
+
+clean:
+	rm -rf _build

@@ -1,0 +1,149 @@
+"""The small modules of bilstm_utils: quiet import, seeding, glue, text, plots, gradients."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import keras  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import bilstm_utils  # noqa: E402
+from bilstm_utils import book, gradients, plots, text  # noqa: E402
+
+
+def test_import_prints_nothing_on_stderr_even_with_tensorflow_used():
+    code = (
+        "import bilstm_utils, tensorflow as tf, keras\n"
+        "keras.layers.LSTM(2)(tf.zeros((1, 3, 2)))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+
+
+def test_quiet_import_still_shows_real_errors():
+    from bilstm_utils._quiet import _is_noise
+
+    assert _is_noise("I0000 00:00:1795901254.750689    2731 port.cc:153] oneDNN custom ops")
+    assert _is_noise("WARNING: All log messages before absl::InitializeLog() is called are ...")
+    assert not _is_noise("ImportError: libcudart.so.12: cannot open shared object file")
+
+
+def test_set_seed_makes_weights_and_draws_repeatable():
+    def draw():
+        bilstm_utils.set_seed(7)
+        layer = keras.layers.Dense(3)
+        layer.build((None, 4))
+        return layer.kernel.numpy(), np.random.rand(3)  # noqa: NPY002 (the global state)
+
+    (w1, r1), (w2, r2) = draw(), draw()
+    np.testing.assert_array_equal(w1, w2)
+    np.testing.assert_array_equal(r1, r2)
+    bilstm_utils.set_seed(8)
+    assert not np.array_equal(np.random.rand(3), r1)  # noqa: NPY002
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "3", True])
+def test_set_seed_rejects_bad_seeds(seed):
+    with pytest.raises(ValueError, match="seed"):
+        bilstm_utils.set_seed(seed)
+
+
+def test_glue_records_value_and_rejects_bad_names():
+    assert bilstm_utils.glue("answer_42", 42) == 42
+    assert book.GLUED["answer_42"] == 42
+    for bad in ("", "two words", "1st"):
+        with pytest.raises(ValueError, match="identifier"):
+            bilstm_utils.glue(bad, 1)
+
+
+def test_glue_works_without_myst_nb(monkeypatch):
+    monkeypatch.setitem(sys.modules, "myst_nb", None)  # import fails, as in Colab
+    assert bilstm_utils.glue("colab_value", 3.5) == 3.5
+    assert book.GLUED["colab_value"] == 3.5
+
+
+@pytest.fixture(scope="module")
+def vectorizer():
+    return text.make_vectorizer(
+        ["A good film.<br /><br />Good acting!", "A bad film, bad bad plot", "good"],
+        max_tokens=6,
+    )
+
+
+def test_vectorizer_strips_html_and_punctuation_and_ranks_by_frequency(vectorizer):
+    vocab = [str(w) for w in vectorizer.get_vocabulary()]
+    assert vocab[:4] == ["", "[UNK]", "good", "bad"]
+    assert "br" not in vocab and "film." not in vocab
+
+
+def test_encode_pads_and_truncates_at_the_front_like_pad_sequences(vectorizer):
+    ids = text.encode(vectorizer, ["good bad", "bad bad bad good good"], maxlen=4)
+    assert ids.shape == (2, 4) and ids.dtype == np.int32
+    assert ids[0].tolist() == [0, 0, 2, 3]
+    assert ids[1].tolist() == [3, 3, 2, 2]  # the first token was cut
+    post = text.encode(vectorizer, ["good bad"], maxlen=4, padding="post")
+    assert post[0].tolist() == [2, 3, 0, 0]
+
+
+def test_decode_inverts_encode_and_marks_unknown_words(vectorizer):
+    ids = text.encode(vectorizer, ["Good zebra, bad!"], maxlen=5)
+    assert text.decode(vectorizer, ids[0]) == "good [UNK] bad"
+    assert text.oov_rate(vectorizer, ["good zebra"]) == pytest.approx(0.5)
+
+
+def test_text_helpers_reject_bad_input(vectorizer):
+    with pytest.raises(ValueError, match="empty"):
+        text.make_vectorizer([])
+    with pytest.raises(ValueError, match="single string"):
+        text.encode(vectorizer, "good")
+    with pytest.raises(ValueError, match="max_tokens"):
+        text.make_vectorizer(["a"], max_tokens=2)
+    with pytest.raises(ValueError, match="maxlen"):
+        text.encode(vectorizer, ["good"], maxlen=0)
+    with pytest.raises(ValueError, match="padding"):
+        text.encode(vectorizer, ["good"], padding="middle")
+    with pytest.raises(ValueError, match="ids must be"):
+        text.decode(vectorizer, [0, 99])
+
+
+def test_plot_history_draws_two_labelled_panels_and_marks_the_best_epoch():
+    hist = {"loss": [0.6, 0.4, 0.3], "accuracy": [0.7, 0.8, 0.9],
+            "val_loss": [0.5, 0.45, 0.5], "val_accuracy": [0.75, 0.85, 0.8]}
+    fig = plots.plot_history(hist, title="t")
+    ax_loss, ax_acc = fig.axes
+    assert ax_loss.get_ylabel() == "loss" and ax_acc.get_ylabel() == "accuracy"
+    assert ax_loss.get_xlabel() == ax_acc.get_xlabel() == "epoch"
+    labels = [t.get_text() for t in ax_acc.get_legend().get_texts()]
+    assert "best epoch (2)" in labels and "validation accuracy" in labels
+    assert plots.best_epoch(hist, "val_loss") == 2
+    plt.close(fig)
+    with pytest.raises(ValueError, match="accuracy"):
+        plots.plot_history({"loss": [1.0]})
+
+
+def test_gradient_norms_match_a_linear_recurrence():
+    # h_T = sum_t x_t * a**(T-1-t) for a linear "RNN": the norm decays as a**d exactly.
+    a = 0.5
+
+    def encoder(x):
+        h = 0.0 * x[:, 0, :]
+        for t in range(x.shape[1]):
+            h = a * h + x[:, t, :]
+        return h
+
+    x = np.random.default_rng(0).normal(size=(2, 6, 3)).astype("float32")
+    norms = gradients.gradient_norms(encoder, x)
+    np.testing.assert_allclose(norms, np.sqrt(3) * a ** np.arange(6), rtol=1e-6)
+    assert gradients.gradient_ratio(norms, 2) == pytest.approx(0.25)
+    with pytest.raises(ValueError, match="distance"):
+        gradients.gradient_ratio(norms, 6)
+    ax = gradients.plot_gradient_norms({"linear": norms})
+    assert ax.get_yscale() == "log" and ax.get_legend() is not None
+    plt.close("all")
