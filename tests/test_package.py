@@ -147,3 +147,19 @@ def test_gradient_norms_match_a_linear_recurrence():
     ax = gradients.plot_gradient_norms({"linear": norms})
     assert ax.get_yscale() == "log" and ax.get_legend() is not None
     plt.close("all")
+
+
+def test_package_builds_a_wheel_with_every_module(tmp_path):
+    import zipfile
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(root)],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    (wheel,) = tmp_path.glob("bilstm_utils-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    modules = {p.relative_to(root).as_posix() for p in (root / "bilstm_utils").rglob("*.py")}
+    assert modules <= names, f"missing from the wheel: {sorted(modules - names)}"
