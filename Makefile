@@ -11,7 +11,7 @@ NBVAL := $(BIN)/pytest -p no:cacheprovider --nbval --nbval-current-env \
 	--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=1800
 CHAPTERS := $(sort $(wildcard chapters/*.ipynb))
 
-.PHONY: all book test unit nbval execute data lint clean
+.PHONY: all book test unit nbval execute data lint clean chromium
 
 all: test
 
@@ -35,7 +35,18 @@ data:
 		echo "seeded $(KERAS_HOME)/datasets from $(SHARED_DATA)"; \
 	fi
 
-unit: $(STAMP) data
+# Debian's Chromium for the browser test (tests/test_browser.py drives /usr/bin/chromium with
+# Playwright; no browser download). Installed when root and missing; otherwise the test skips.
+chromium:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; \
+	else \
+		echo "warning: no /usr/bin/chromium and not root: the browser test will be skipped" \
+			"(install it with: sudo apt-get install chromium chromium-driver)"; \
+	fi
+
+unit: $(STAMP) data chromium
 	$(BIN)/pytest -p no:cacheprovider tests
 
 # nbval on every chapter (or on NB=chapters/xx.ipynb).

@@ -150,12 +150,20 @@ def test_gradient_norms_match_a_linear_recurrence():
 
 
 def test_package_builds_a_wheel_with_every_module(tmp_path):
+    import shutil
     import zipfile
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
+    source = tmp_path / "source"  # build from a copy: setuptools writes build/ into its source
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(root / name, source / name)
+    shutil.copytree(root / "bilstm_utils", source / "bilstm_utils",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(root)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path),
+         str(source)],
         capture_output=True, text=True,
     )
     assert proc.returncode == 0, proc.stderr
