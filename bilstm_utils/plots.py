@@ -67,3 +67,46 @@ def plot_history(
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_length_histogram(
+    lengths: Sequence[int],
+    cut: int = 200,
+    title: str = "Review lengths",
+    bins: int = 60,
+    max_length: int = 1000,
+) -> plt.Figure:
+    """Histogram of review lengths in tokens, with the truncation length marked.
+
+    Parameters
+    ----------
+    lengths : sequence of int, shape (n,)
+        Tokens per review.
+    cut : int
+        The sequence length a model keeps; the share of longer reviews is in the legend.
+    title : str
+    bins : int
+    max_length : int
+        Lengths above this are drawn in the last bin (the tail is long and thin).
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    lengths = np.asarray(lengths)
+    if lengths.ndim != 1 or lengths.size == 0:
+        raise ValueError(f"lengths must be a non-empty 1-D sequence, got shape {lengths.shape}")
+    if cut < 1 or max_length <= cut:
+        raise ValueError(f"need 1 <= cut < max_length, got cut={cut}, max_length={max_length}")
+    share = float(np.mean(lengths > cut))
+    fig, ax = plt.subplots(figsize=(8, 4))
+    ax.hist(np.minimum(lengths, max_length), bins=bins, color="tab:blue", alpha=0.8,
+            label="reviews")
+    ax.axvline(cut, color="tab:red", linestyle="--",
+               label=f"cut at {cut} tokens ({share:.1%} of reviews are longer)")
+    ax.set_xlabel(f"review length in tokens (longer than {max_length} drawn at {max_length})")
+    ax.set_ylabel("number of reviews")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    return fig
