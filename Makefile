@@ -60,8 +60,8 @@ test: unit nbval
 # Re-execute one notebook top to bottom in a fresh kernel and store its outputs.
 execute: $(STAMP) data
 	@test -n "$(NB)" || { echo "usage: make execute NB=chapters/xx.ipynb"; exit 2; }
-	cd $(dir $(NB)) && ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-		--ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.kernel_name=python3 $(notdir $(NB))
+	cd $(dir $(NB)) && ../$(BIN)/jupyter execute --inplace --timeout=1800 \
+		--kernel_name=python3 $(notdir $(NB))
 
 lint: $(STAMP)
 	$(BIN)/ruff check bilstm_utils tests tools

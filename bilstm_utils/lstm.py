@@ -241,3 +241,71 @@ def threshold_accuracy(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
     best_up = np.where(valid, correct_up, 0).max(axis=0)
     best_down = np.where(valid, n - correct_up, 0).max(axis=0)
     return np.maximum(best_up, best_down) / n
+
+
+def set_forget_bias(layer, value: float) -> np.ndarray:
+    """Set the forget-gate block of a Keras LSTM layer's bias to ``value``, in place.
+
+    Keras initialises it to 1 (``unit_forget_bias=True``), so that at the start of
+    training :math:`f \\approx \\sigma(1) \\approx 0.73`. A larger value keeps more of the
+    cell state per step: :math:`\\sigma(b_f)^T` is what survives ``T`` steps.
+
+    Parameters
+    ----------
+    layer : keras.layers.LSTM
+        A built LSTM layer (anything with ``get_weights``/``set_weights`` returning
+        ``[kernel, recurrent_kernel, bias]`` in Keras's layout).
+    value : float
+        The new forget bias, for every unit.
+
+    Returns
+    -------
+    ndarray, shape (4 * units,)
+        The new bias vector.
+    """
+    weights = layer.get_weights()
+    if len(weights) != 3:
+        raise ValueError(
+            f"expected a built LSTM layer with [kernel, recurrent_kernel, bias], got "
+            f"{len(weights)} weight arrays; build the layer (call it once) first"
+        )
+    kernel, recurrent_kernel, bias = weights
+    units = _check_weights(kernel, recurrent_kernel, bias)
+    bias = bias.copy()
+    bias[units : 2 * units] = value
+    layer.set_weights([kernel, recurrent_kernel, bias])
+    return bias
+
+
+def class_separation(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Distance between the two classes' means, per column, in pooled standard deviations.
+
+    :math:`d' = |\\mu_1 - \\mu_0| / \\sqrt{(\\sigma_0^2 + \\sigma_1^2) / 2}`, large when a column
+    (say, a unit's final cell state) takes two well-separated values for the two classes.
+
+    Parameters
+    ----------
+    values : ndarray, shape (n, columns)
+    labels : ndarray of int, shape (n,)
+        Binary labels, 0 or 1, both present at least twice.
+
+    Returns
+    -------
+    ndarray, shape (columns,)
+        ``inf`` for a column that is constant within each class but differs between them.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    labels = np.asarray(labels)
+    if values.ndim != 2 or labels.shape != (values.shape[0],):
+        raise ValueError(
+            f"values must have shape (n, columns) and labels (n,), got {values.shape}, "
+            f"{labels.shape}"
+        )
+    if not np.isin(labels, (0, 1)).all() or min((labels == 0).sum(), (labels == 1).sum()) < 2:
+        raise ValueError("labels must be 0 or 1, with at least two examples of each")
+    a, b = values[labels == 0], values[labels == 1]
+    gap = np.abs(b.mean(axis=0) - a.mean(axis=0))
+    pooled = np.sqrt((a.var(axis=0, ddof=1) + b.var(axis=0, ddof=1)) / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(pooled > 0, gap / np.where(pooled > 0, pooled, 1.0),
+                        np.where(gap > 0, np.inf, 0.0))
