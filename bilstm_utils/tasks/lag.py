@@ -1,0 +1,274 @@
+"""The lag task: remember the first input of a sequence for ``lag`` steps (chapter 1).
+
+Each sequence has ``lag + 1`` steps and one feature. Step 0 carries the signal, ``+1`` or
+``-1``; the ``lag`` steps after it carry Gaussian noise (standard deviation :data:`NOISE` by
+default, so the signal is no louder than the noise: only its position marks it). The label is
+1 when the signal was ``+1`` and 0 otherwise, and it is read from the layer's **last** state,
+so the layer must carry one bit across ``lag`` noisy steps. Labels are balanced: guessing
+scores 0.5 (:data:`CHANCE`).
+
+The task is easy to state and to solve by hand (a unit that latches the sign of its first
+input), and the only thing that changes with ``lag`` is how far back the gradient must reach.
+That isolates the question that chapter 1 measures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from bilstm_utils._quiet import import_tensorflow_quietly
+from bilstm_utils.repro import set_seed
+
+import_tensorflow_quietly()
+import keras  # noqa: E402
+
+#: Accuracy of a guess: the labels are balanced.
+CHANCE = 0.5
+
+#: Default standard deviation of the noise steps. With 2.0 a 16-unit SimpleRNN learns lag 5
+#: within a few epochs and stays at chance at lag 60 (measured in chapter 1).
+NOISE = 2.0
+
+
+def make_lag_task(
+    n_samples: int,
+    lag: int,
+    noise: float = NOISE,
+    seed: int | Sequence[int] | np.random.Generator | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sequences whose label is the sign of their first step, followed by ``lag`` noisy steps.
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of sequences, at least 1.
+    lag : int
+        Number of noise steps after the signal, at least 0; sequences have ``lag + 1`` steps.
+    noise : float
+        Standard deviation of the Gaussian noise, at least 0.
+    seed : int, sequence of int, numpy Generator or None
+        Passed to :func:`numpy.random.default_rng`; the same seed gives the same data.
+
+    Returns
+    -------
+    x : ndarray of float32, shape (n_samples, lag + 1, 1)
+        ``x[:, 0, 0]`` is ``+1`` or ``-1``; ``x[:, 1:, 0]`` is noise.
+    y : ndarray of int64, shape (n_samples,)
+        ``1`` where ``x[:, 0, 0] == +1``, else ``0``. Exactly balanced when ``n_samples``
+        is even (one more 1 than 0 when odd), in random order.
+    """
+    if isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer) or n_samples < 1:
+        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+    if isinstance(lag, bool) or not isinstance(lag, int | np.integer) or lag < 0:
+        raise ValueError(f"lag must be a non-negative integer, got {lag!r}")
+    if not np.isfinite(noise) or noise < 0:
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    rng = np.random.default_rng(seed)
+    y = rng.permutation(np.arange(n_samples) % 2 == 0).astype(np.int64)
+    x = noise * rng.standard_normal((n_samples, lag + 1, 1))
+    x[:, 0, 0] = 2.0 * y - 1.0
+    return x.astype(np.float32), y
+
+
+def build_lag_classifier(layer: keras.layers.Layer, learning_rate: float = 1e-3) -> keras.Model:
+    """``Input((None, 1))`` -> ``layer`` -> ``Dense(1, sigmoid)``, compiled for the lag task.
+
+    Parameters
+    ----------
+    layer : keras Layer
+        A recurrent layer that returns its last state only (``return_sequences=False``),
+        e.g. ``keras.layers.SimpleRNN(16)``.
+    learning_rate : float
+        Adam's learning rate (Keras's default, 1e-3, unless told otherwise).
+
+    Returns
+    -------
+    keras.Model
+        Compiled with binary cross-entropy and the ``"accuracy"`` metric.
+    """
+    if not learning_rate > 0:
+        raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
+    model = keras.Sequential(
+        [keras.Input((None, 1)), layer, keras.layers.Dense(1, activation="sigmoid")]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+@dataclass
+class LagResult:
+    """What :func:`fit_lag_task` returns.
+
+    Attributes
+    ----------
+    lag : int
+        The lag trained on.
+    test_accuracy : float
+        Accuracy on held-out sequences (drawn from a separate random stream).
+    history : dict of str to list of float
+        Keras's ``History.history``: ``"loss"``, ``"accuracy"`` per epoch.
+    model : keras.Model
+        The trained model.
+    """
+
+    lag: int
+    test_accuracy: float
+    history: dict[str, list[float]]
+    model: keras.Model
+
+
+def fit_lag_task(
+    make_layer: Callable[[], keras.layers.Layer],
+    lag: int,
+    n_train: int = 2048,
+    n_test: int = 1024,
+    epochs: int = 10,
+    batch_size: int = 64,
+    learning_rate: float = 1e-3,
+    noise: float = NOISE,
+    seed: int = 0,
+) -> LagResult:
+    """Train a fresh classifier on the lag task and measure it on held-out sequences.
+
+    The seed fixes the initial weights (through :func:`bilstm_utils.set_seed`), the training
+    data and the test data; training and test data come from separate random streams.
+
+    Parameters
+    ----------
+    make_layer : callable
+        Returns a **new** recurrent layer each call, e.g. ``lambda: keras.layers.SimpleRNN(16)``.
+    lag : int
+        Noise steps between the signal and the end of the sequence.
+    n_train, n_test : int
+        Number of training and held-out sequences (multiples of ``batch_size`` and 256
+        avoid a retrace of the training and evaluation step for a smaller last batch).
+    epochs, batch_size, learning_rate : int, int, float
+        The training budget.
+    noise : float
+        As in :func:`make_lag_task`.
+    seed : int
+        A non-negative integer.
+
+    Returns
+    -------
+    LagResult
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    set_seed(seed)
+    x_train, y_train = make_lag_task(n_train, lag, noise, seed=[seed, lag, 0])
+    x_test, y_test = make_lag_task(n_test, lag, noise, seed=[seed, lag, 1])
+    model = build_lag_classifier(make_layer(), learning_rate)
+    history = model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, verbose=0)
+    _, accuracy = model.evaluate(x_test, y_test, batch_size=256, verbose=0)
+    return LagResult(
+        lag=int(lag), test_accuracy=float(accuracy), history=history.history, model=model
+    )
+
+
+def plot_accuracy_vs_lag(
+    curves: Mapping[str, tuple[Sequence[int], Sequence[float]]],
+    points: Mapping[str, tuple[Sequence[int], Sequence[float]]] | None = None,
+    title: str = "Held-out accuracy on the lag task",
+    ax: plt.Axes | None = None,
+) -> plt.Axes:
+    """Plot held-out accuracy against lag, with chance marked.
+
+    Parameters
+    ----------
+    curves : mapping of str to (lags, accuracies)
+        Legend label to two equal-length sequences, drawn as a line through the points
+        (a sweep over lags).
+    points : mapping of str to (lags, accuracies), optional
+        Legend label to two equal-length sequences, drawn as unconnected markers (single
+        runs at a few lags, e.g. other seeds).
+    title : str
+        The axes title.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if not curves and not points:
+        raise ValueError("curves is empty: pass at least one label -> (lags, accuracies) entry")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    markers = iter("sD^v<>p*")
+    for connect, series in ((True, curves), (False, points or {})):
+        for label, (lags, accuracies) in series.items():
+            if len(lags) != len(accuracies) or len(lags) == 0:
+                raise ValueError(
+                    f"{label!r}: lags and accuracies must be non-empty and of equal length, "
+                    f"got {len(lags)} and {len(accuracies)}"
+                )
+            if connect:
+                ax.plot(lags, accuracies, marker="o", label=label)
+            else:
+                ax.plot(lags, accuracies, linestyle="none", marker=next(markers, "o"), ms=8,
+                        mfc="none", mew=1.6, label=label)
+    ax.axhline(CHANCE, color="0.5", linestyle="--", label=f"chance ({CHANCE:g})")
+    ax.set_ylim(0.4, 1.03)
+    ax.set_xlabel("lag (noise steps between the signal and the end)")
+    ax.set_ylabel("held-out accuracy")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    return ax
+
+
+def plot_lag_examples(
+    x: np.ndarray,
+    y: np.ndarray,
+    n: int = 4,
+    title: str = "Lag-task sequences: the label is the sign of step 0",
+    ax: plt.Axes | None = None,
+) -> plt.Axes:
+    """Plot the first ``n`` sequences of :func:`make_lag_task`, the signal step marked.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n_samples, lag + 1, 1)
+    y : ndarray, shape (n_samples,)
+        As returned by :func:`make_lag_task`.
+    n : int
+        How many sequences to draw, between 1 and ``n_samples``.
+    title : str
+        The axes title.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    x, y = np.asarray(x), np.asarray(y)
+    if x.ndim != 3 or x.shape[2] != 1 or y.shape != (x.shape[0],):
+        raise ValueError(
+            f"x must have shape (n_samples, time, 1) and y (n_samples,), got {x.shape}, {y.shape}"
+        )
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= x.shape[0]:
+        raise ValueError(f"n must be an integer in [1, {x.shape[0]}], got {n!r}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    steps = np.arange(x.shape[1])
+    for k in range(n):
+        line = ax.plot(steps, x[k, :, 0], marker=".", lw=1, label=f"sequence {k}: label {y[k]}")
+        ax.plot([0], [x[k, 0, 0]], marker="o", ms=10, mfc="none", color=line[0].get_color())
+    ax.axvspan(-0.5, 0.5, color="tab:orange", alpha=0.15, label="signal step")
+    ax.set_xlabel("time step $t$")
+    ax.set_ylabel("input $x_t$")
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3)
+    return ax
