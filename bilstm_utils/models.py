@@ -187,6 +187,8 @@ def build_pooled_classifier(
     skip_embeddings: bool = True,
     learning_rate: float = 3e-3,
     decay_steps: int | None = None,
+    embeddings: np.ndarray | None = None,
+    train_embeddings: bool = True,
     name: str | None = None,
 ) -> keras.Model:
     """Embedding -> SpatialDropout -> (Bi)LSTM -> [max, mean] over time -> Dropout -> Dense.
@@ -212,6 +214,10 @@ def build_pooled_classifier(
         Adam's (initial) learning rate.
     decay_steps : int, optional
         If given, the learning rate follows a cosine decay to 5 % over this many steps.
+    embeddings : ndarray of float, shape (vocab_size, embed_dim), optional
+        Initial embedding matrix (e.g. from :func:`build_bag_of_embeddings`).
+    train_embeddings : bool
+        ``False`` freezes the embedding, so only the LSTM and the output layer learn.
     name : str, optional
 
     Returns
@@ -232,8 +238,18 @@ def build_pooled_classifier(
         raise ValueError(f"learning_rate must be positive, got {learning_rate}")
     if decay_steps is not None and decay_steps < 1:
         raise ValueError(f"decay_steps must be a positive step count or None, got {decay_steps}")
+    if embeddings is not None and np.shape(embeddings) != (vocab_size, embed_dim):
+        raise ValueError(
+            f"embeddings must have shape (vocab_size, embed_dim) = {(vocab_size, embed_dim)}, "
+            f"got {np.shape(embeddings)}"
+        )
     inputs = keras.Input(shape=(None,), dtype="int32", name="token_ids")
-    x = keras.layers.Embedding(vocab_size, embed_dim, mask_zero=True, name="embedding")(inputs)
+    embedding = keras.layers.Embedding(
+        vocab_size, embed_dim, mask_zero=True, trainable=train_embeddings, name="embedding"
+    )
+    x = embedding(inputs)
+    if embeddings is not None:
+        embedding.set_weights([np.asarray(embeddings, dtype="float32")])
     if embed_dropout:
         x = keras.layers.SpatialDropout1D(embed_dropout, name="embed_dropout")(x)
     lstm = keras.layers.LSTM(units, return_sequences=True, name="lstm")
@@ -257,6 +273,90 @@ def build_pooled_classifier(
         loss="binary_crossentropy",
         metrics=["accuracy"],
     )
+    return model
+
+
+def build_bag_of_embeddings(
+    vocab_size: int = 20_000, embed_dim: int = 32, learning_rate: float = 3e-3
+) -> keras.Model:
+    """Embedding -> mean over the (unmasked) words -> Dense(1, sigmoid): word order ignored.
+
+    Fast (no recurrence) and hard to overfit; its trained ``"embedding"`` layer gives
+    word vectors that :func:`build_pooled_classifier` can start from.
+
+    Returns
+    -------
+    keras.Model
+        Input: int ids (batch, time), 0 = padding. Output: P(positive), (batch, 1).
+        Compiled with Adam, binary cross-entropy and accuracy.
+    """
+    if vocab_size < 2 or embed_dim < 1 or learning_rate <= 0:
+        raise ValueError(
+            f"need vocab_size >= 2, embed_dim >= 1, learning_rate > 0; "
+            f"got {vocab_size}, {embed_dim}, {learning_rate}"
+        )
+    inputs = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+    x = keras.layers.Embedding(vocab_size, embed_dim, mask_zero=True, name="embedding")(inputs)
+    x = keras.layers.GlobalAveragePooling1D(name="mean_pool")(x)
+    outputs = keras.layers.Dense(1, activation="sigmoid", name="classifier")(x)
+    model = keras.Model(inputs, outputs, name="bag_of_embeddings")
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+@keras.saving.register_keras_serializable(package="bilstm_utils")
+class TakeLastSteps(keras.layers.Layer):
+    """The last ``steps`` steps of front-padded ids: (batch, time) -> (batch, <= steps)."""
+
+    def __init__(self, steps: int, **kwargs):
+        super().__init__(**kwargs)
+        if steps < 1:
+            raise ValueError(f"steps must be positive, got {steps}")
+        self.steps = int(steps)
+
+    def call(self, ids):
+        return ids[:, -self.steps:]
+
+    def get_config(self):
+        return {**super().get_config(), "steps": self.steps}
+
+
+def build_average_ensemble(members, name: str = "ensemble", maxlens=None) -> keras.Model:
+    """One model whose output is the mean of the members' outputs (probabilities).
+
+    Parameters
+    ----------
+    members : sequence of keras.Model
+        At least two models with the same input (int ids, (batch, time)) and output
+        shape (batch, 1).
+    name : str
+    maxlens : sequence of (int or None), optional
+        One per member: that member reads only the last ``maxlen`` steps of the
+        (front-padded) input; ``None`` reads all of it.
+
+    Returns
+    -------
+    keras.Model
+        Input: int ids (batch, time). Output: mean P(positive), (batch, 1). Compiled
+        (binary cross-entropy, accuracy) so that ``evaluate`` works; not meant for ``fit``.
+    """
+    members = list(members)
+    if len(members) < 2:
+        raise ValueError(f"an ensemble needs at least two members, got {len(members)}")
+    maxlens = [None] * len(members) if maxlens is None else list(maxlens)
+    if len(maxlens) != len(members):
+        raise ValueError(f"maxlens needs one entry per member: {len(members)}, got {len(maxlens)}")
+    inputs = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+    outputs = keras.layers.Average(name="average")([
+        member(inputs if n is None else TakeLastSteps(n, name=f"last_{n}_of_{i}")(inputs))
+        for i, (member, n) in enumerate(zip(members, maxlens, strict=True))
+    ])
+    model = keras.Model(inputs, outputs, name=name)
+    model.compile(loss="binary_crossentropy", metrics=["accuracy"])
     return model
 
 
@@ -327,13 +427,15 @@ def bucketed_dataset(sequences, labels, batch_size: int = 256, maxlen: int = 400
         epoch_seed = None if rng is None else int(rng.integers(2**31))
         yield from bucketed_batches(sequences, labels, batch_size, maxlen, epoch_seed)
 
-    return tf.data.Dataset.from_generator(
+    dataset = tf.data.Dataset.from_generator(
         generate,
         output_signature=(
             tf.TensorSpec((None, None), tf.int32),
             tf.TensorSpec((None,), tf.float32),
         ),
     )
+    n_batches = -(-len(sequences) // batch_size)
+    return dataset.apply(tf.data.experimental.assert_cardinality(n_batches))
 
 
 def predict_bucketed(model: keras.Model, sequences, batch_size: int = 512,

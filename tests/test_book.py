@@ -100,10 +100,16 @@ def test_chapter_opens_with_title_badge_goals_and_colab_install_cell(path):
 @pytest.mark.parametrize("path", CHAPTERS, ids=CHAPTER_IDS)
 def test_chapter_ends_with_summary_and_solved_exercises(path):
     nb = load(path)
-    sources = [text(c) for c in nb["cells"]]
-    headings = [s for s in sources if s.lstrip().startswith("## ")]
-    assert any(h.lstrip().startswith("## Summary") for h in headings)
-    exercises = next(i for i, s in enumerate(sources) if s.lstrip().startswith("## Exercises"))
+
+    def has_heading(cell, title):
+        return cell["cell_type"] == "markdown" and any(
+            line.startswith(f"## {title}") for line in text(cell).splitlines()
+        )
+
+    summary = next((i for i, c in enumerate(nb["cells"]) if has_heading(c, "Summary")), None)
+    exercises = next((i for i, c in enumerate(nb["cells"]) if has_heading(c, "Exercises")), None)
+    assert summary is not None, "no '## Summary' section"
+    assert exercises is not None and exercises >= summary, "no '## Exercises' after the summary"
     solutions = [
         c for c in nb["cells"][exercises:]
         if c["cell_type"] == "code" and "hide-input" in c["metadata"].get("tags", [])
