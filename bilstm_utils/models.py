@@ -464,9 +464,11 @@ class EpochTimer(keras.callbacks.Callback):
         self._start = 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
+        """Start the clock."""
         self._start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
+        """Append the epoch's wall seconds to ``self.seconds``."""
         self.seconds.append(time.perf_counter() - self._start)
 
 
