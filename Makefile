@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 # The HTML book, from the stored outputs (nothing is executed), failing on any warning.
 book: $(STAMP)
-	$(BIN)/jupyter-book build . --warningiserror --keep-going
+	$(BIN)/jupyter-book build . --all --warningiserror --keep-going
 
 # Seed the Keras dataset cache with the offline copy of the IMDB archive, when there is one.
 data:

@@ -29,14 +29,15 @@ def chapter_paths() -> list[Path]:
 
 @pytest.fixture(scope="session")
 def built_book() -> dict:
-    """Build the HTML book exactly as ``make book`` does (once per session).
+    """Build the HTML book exactly as ``make book`` does (once per session, every page
+    re-read: an incremental build would not repeat the warnings of unchanged pages).
 
     Returns a dict with ``html`` (the output folder), ``log`` (the build's output) and
     ``seconds`` (its wall time).
     """
     start = time.perf_counter()
     proc = subprocess.run(
-        [str(Path(sys.executable).parent / "jupyter-book"), "build", ".",
+        [str(Path(sys.executable).parent / "jupyter-book"), "build", ".", "--all",
          "--warningiserror", "--keep-going"],
         cwd=ROOT, capture_output=True, text=True, timeout=1200,
     )
