@@ -28,7 +28,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bilstm_utils.lstm import lstm_forward, lstm_step
+from bilstm_utils.lstm import lstm_forward
 
 MERGE_MODES: tuple[str | None, ...] = ("concat", "sum", "mul", "ave", None)
 
@@ -62,7 +62,7 @@ def lstm_read(
     mask : ndarray of bool, shape (batch, time), optional
         ``True`` where a step is real, ``False`` at padding. At a masked step the hidden and
         cell states are carried over unchanged and the output is zero. ``None`` means every
-        step is real (then this is exactly :func:`bilstm_utils.lstm.lstm_forward`).
+        step is real. Passed on to :func:`bilstm_utils.lstm.lstm_forward`.
     go_backwards : bool
         Read the steps from last to first, like ``keras.layers.LSTM(go_backwards=True)``.
 
@@ -78,28 +78,17 @@ def lstm_read(
     if x.ndim != 3:
         raise ValueError(f"x must have shape (batch, time, input_dim), got {x.shape}")
     kernel, recurrent_kernel, bias = _unpack(weights, "weights")
+    if mask is not None:
+        mask = np.asarray(mask)
+        if mask.shape != x.shape[:2]:
+            raise ValueError(
+                f"mask must have shape (batch, time) = {x.shape[:2]}, got {mask.shape}"
+            )
     if go_backwards:
         x = x[:, ::-1]
-    if mask is None:
-        result = lstm_forward(x, kernel, recurrent_kernel, bias)
-        return result.outputs, result.h
-    mask = np.asarray(mask)
-    if mask.shape != x.shape[:2]:
-        raise ValueError(f"mask must have shape (batch, time) = {x.shape[:2]}, got {mask.shape}")
-    mask = mask.astype(bool)
-    if go_backwards:
-        mask = mask[:, ::-1]
-    units = recurrent_kernel.shape[0]
-    h = np.zeros((x.shape[0], units), x.dtype)
-    c = np.zeros_like(h)
-    outputs = []
-    for t in range(x.shape[1]):
-        h_new, c_new, _ = lstm_step(x[:, t], h, c, kernel, recurrent_kernel, bias)
-        keep = mask[:, t, None]
-        h = np.where(keep, h_new, h)
-        c = np.where(keep, c_new, c)
-        outputs.append(np.where(keep, h_new, 0.0).astype(x.dtype))
-    return np.stack(outputs, axis=1), h
+        mask = None if mask is None else mask[:, ::-1]
+    result = lstm_forward(x, kernel, recurrent_kernel, bias, mask=mask)
+    return result.outputs, result.h
 
 
 def merge(forward: np.ndarray, backward: np.ndarray, merge_mode: str | None):

@@ -121,6 +121,7 @@ def lstm_forward(
     bias: np.ndarray,
     h0: np.ndarray | None = None,
     c0: np.ndarray | None = None,
+    mask: np.ndarray | None = None,
 ) -> LSTMResult:
     """Run :func:`lstm_step` over a batch of sequences, like ``keras.layers.LSTM``.
 
@@ -131,6 +132,10 @@ def lstm_forward(
         As in :func:`lstm_step`.
     h0, c0 : ndarray, shape (batch, units), optional
         Initial states; zeros when omitted (Keras's default).
+    mask : ndarray of bool, shape (batch, time), optional
+        ``False`` at padding. Like Keras with a mask, a masked step leaves the hidden and
+        cell states unchanged and its output is zero (``zero_output_for_mask``); the gates
+        recorded there are what the step computed and then discarded.
 
     Returns
     -------
@@ -146,11 +151,24 @@ def lstm_forward(
     batch, time, _ = x.shape
     h = np.zeros((batch, units), x.dtype) if h0 is None else h0
     c = np.zeros((batch, units), x.dtype) if c0 is None else c0
+    if mask is not None:
+        mask = np.asarray(mask)
+        if mask.shape != (batch, time):
+            raise ValueError(
+                f"mask must have shape (batch, time) = {(batch, time)}, got {mask.shape}"
+            )
+        mask = mask.astype(bool)
     outputs, cells = [], []
     gates: dict[str, list[np.ndarray]] = {g: [] for g in GATES}
     for t in range(time):
-        h, c, g = lstm_step(x[:, t], h, c, kernel, recurrent_kernel, bias)
-        outputs.append(h)
+        h_new, c_new, g = lstm_step(x[:, t], h, c, kernel, recurrent_kernel, bias)
+        if mask is None:
+            h, c = h_new, c_new
+            outputs.append(h)
+        else:
+            keep = mask[:, t, None]
+            h, c = np.where(keep, h_new, h), np.where(keep, c_new, c)
+            outputs.append(np.where(keep, h_new, 0.0).astype(x.dtype))
         cells.append(c)
         for name in GATES:
             gates[name].append(g[name])

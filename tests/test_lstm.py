@@ -129,3 +129,21 @@ def test_set_forget_bias_on_a_keras_layer():
     unbuilt = keras.layers.LSTM(3)
     with pytest.raises(ValueError, match="build"):
         set_forget_bias(unbuilt, 4.0)
+
+
+def test_masked_lstm_forward_equals_reading_only_the_real_steps():
+    from bilstm_utils.lstm import lstm_forward
+
+    rng = np.random.default_rng(3)
+    kernel, recurrent, bias = (rng.normal(size=s) * 0.5 for s in ((3, 16), (4, 16), (16,)))
+    x = rng.normal(size=(2, 6, 3))
+    mask = np.array([[1, 1, 0, 1, 0, 0], [0, 0, 1, 1, 1, 1]], dtype=bool)
+    result = lstm_forward(x, kernel, recurrent, bias, mask=mask)
+    for row in range(2):
+        real = lstm_forward(x[row : row + 1, mask[row]], kernel, recurrent, bias)
+        np.testing.assert_allclose(result.h[row], real.h[0], rtol=1e-12)
+        np.testing.assert_allclose(result.c[row], real.c[0], rtol=1e-12)
+        np.testing.assert_allclose(result.outputs[row, mask[row]], real.outputs[0], rtol=1e-12)
+        assert np.all(result.outputs[row, ~mask[row]] == 0)
+    with pytest.raises(ValueError, match="mask must have shape"):
+        lstm_forward(x, kernel, recurrent, bias, mask=mask[:, :5])

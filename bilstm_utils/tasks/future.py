@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import keras
 import numpy as np
 
 
@@ -235,11 +236,4 @@ def pad(sequences: Sequence[np.ndarray], length: int, side: str = "post") -> np.
             f"length={length} is shorter than the longest sequence ({longest}); "
             f"pad to at least {longest}"
         )
-    out = np.zeros((len(sequences), length), np.int64)
-    for i, s in enumerate(sequences):
-        if len(s):
-            if side == "post":
-                out[i, : len(s)] = s
-            else:
-                out[i, length - len(s) :] = s
-    return out
+    return keras.utils.pad_sequences(sequences, maxlen=length, padding=side, dtype="int64")
