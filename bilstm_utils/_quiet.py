@@ -20,6 +20,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 _NOISE = re.compile(
     r"^(WARNING: All log messages before absl::InitializeLog\(\) is called"
     r"|[IW]\d{4} [\d:.]+\s+\d+ \S+\.cc:\d+\]"
+    # TensorFlow 2.19's CUDA build, harmless without a GPU (fixed in later releases)
+    r"|E\d{4} [\d:.]+\s+\d+ cuda_\w+\.cc:\d+\] Unable to register cu\w+ factory"
     r"|To enable the following instructions|This TensorFlow binary is optimized)"
 )
 

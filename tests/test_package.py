@@ -33,7 +33,11 @@ def test_quiet_import_still_shows_real_errors():
 
     assert _is_noise("I0000 00:00:1795901254.750689    2731 port.cc:153] oneDNN custom ops")
     assert _is_noise("WARNING: All log messages before absl::InitializeLog() is called are ...")
+    assert _is_noise("E0000 00:00:1796014014.749145   28885 cuda_dnn.cc:8579] Unable to register "
+                     "cuDNN factory: Attempting to register factory for plugin cuDNN when one "
+                     "has already been registered")
     assert not _is_noise("ImportError: libcudart.so.12: cannot open shared object file")
+    assert not _is_noise("E0000 00:00:1796014014.749145   28885 session.cc:12] Out of memory")
 
 
 def test_set_seed_makes_weights_and_draws_repeatable():
