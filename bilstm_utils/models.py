@@ -173,8 +173,22 @@ class NonEmptyMask(keras.layers.Layer):
         return tuple(input_shape)
 
 
+class _MaskedPooling1D(keras.layers.Layer):
+    """(batch, time, channels) with an optional mask -> (batch, channels); no mask out."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+
 @keras.saving.register_keras_serializable(package="bilstm_utils")
-class MaskedGlobalMaxPooling1D(keras.layers.Layer):
+class MaskedGlobalMaxPooling1D(_MaskedPooling1D):
     """Maximum over time of the **unmasked** steps, per channel.
 
     Keras's ``GlobalMaxPooling1D`` ignores the mask, so padded steps could win the maximum.
@@ -184,10 +198,6 @@ class MaskedGlobalMaxPooling1D(keras.layers.Layer):
     Output: (batch, channels). A row with no unmasked step gives zeros.
     """
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.supports_masking = True
-
     def call(self, inputs, mask=None):
         if mask is None:
             return keras.ops.max(inputs, axis=1)
@@ -195,15 +205,9 @@ class MaskedGlobalMaxPooling1D(keras.layers.Layer):
         pooled = keras.ops.max(keras.ops.where(keep, inputs, float("-inf")), axis=1)
         return keras.ops.where(keras.ops.any(keep, axis=1), pooled, 0.0)
 
-    def compute_mask(self, inputs, mask=None):
-        return None
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], input_shape[2])
-
 
 @keras.saving.register_keras_serializable(package="bilstm_utils")
-class MaskedGlobalAveragePooling1D(keras.layers.Layer):
+class MaskedGlobalAveragePooling1D(_MaskedPooling1D):
     """Mean over time of the **unmasked** steps, per channel; zeros for a row with none.
 
     Keras's ``GlobalAveragePooling1D`` divides by the number of unmasked steps, which is 0/0
@@ -213,22 +217,12 @@ class MaskedGlobalAveragePooling1D(keras.layers.Layer):
     Output: (batch, channels).
     """
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.supports_masking = True
-
     def call(self, inputs, mask=None):
         if mask is None:
             return keras.ops.mean(inputs, axis=1)
         weights = keras.ops.expand_dims(keras.ops.cast(mask, inputs.dtype), -1)
         total = keras.ops.sum(inputs * weights, axis=1)
         return total / keras.ops.maximum(keras.ops.sum(weights, axis=1), 1.0)
-
-    def compute_mask(self, inputs, mask=None):
-        return None
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], input_shape[2])
 
 
 @keras.saving.register_keras_serializable(package="bilstm_utils")
