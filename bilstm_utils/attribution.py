@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bilstm_utils import _checks
 from bilstm_utils._quiet import import_tensorflow_quietly
 
 tf = import_tensorflow_quietly()
@@ -43,6 +44,8 @@ def _check_ids(ids: np.ndarray, name: str = "ids") -> np.ndarray:
         raise ValueError(f"{name} must hold integer token ids, got dtype {ids.dtype}")
     if ids.size and ids.min() < 0:
         raise ValueError(f"{name} must be non-negative token ids (0 is padding)")
+    if ids.ndim == 2 and ids.shape[1] == 0:
+        raise ValueError(f"{name} has no time step (shape {ids.shape}): pad to at least 1")
     return ids
 
 
@@ -79,6 +82,9 @@ def embed(model: keras.Model, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     ids = _check_ids(ids)
     embedding, _, _ = _layers(model)
+    if ids.size and ids.max() >= embedding.input_dim:
+        raise ValueError(f"ids must be below the vocabulary size {embedding.input_dim}, "
+                         f"got {ids.max()}")
     vectors = np.asarray(embedding.embeddings)[ids]
     mask = ids != 0 if embedding.mask_zero else np.ones(ids.shape, bool)
     return vectors.astype(np.float32), mask
@@ -129,7 +135,8 @@ class Attribution:
     ----------
     scores : ndarray, shape (n, time)
         Attribution of each token to the logit (positive: pushes towards "positive review");
-        0 at padding.
+        0 at padding for a masked model (an unmasked one reads padding, which then gets a
+        score like any other token).
     logit : ndarray, shape (n,)
         The logit of each review.
     baseline_logit : ndarray, shape (n,)
@@ -176,10 +183,8 @@ def integrated_gradients(
     Attribution
     """
     ids = _check_ids(ids)
-    if steps < 1:
-        raise ValueError(f"steps must be at least 1, got {steps}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    steps = _checks.integer("steps", steps)
+    batch_size = _checks.integer("batch_size", batch_size)
     x, mask = embed(model, ids)
     n, time, dim = x.shape
     alphas = tf.constant(((np.arange(steps) + 0.5) / steps).astype(np.float32))
@@ -246,7 +251,9 @@ def delete_tokens(ids: np.ndarray, positions: Sequence[np.ndarray],
     out = np.zeros_like(ids)
     time = ids.shape[1]
     for r, (row, pos) in enumerate(zip(ids, positions, strict=True)):
-        pos = np.asarray(pos, dtype=np.int64).reshape(-1)
+        pos = np.asarray(pos).reshape(-1)
+        if pos.size and not np.issubdtype(pos.dtype, np.integer):
+            raise ValueError(f"positions of row {r} must be integers, got dtype {pos.dtype}")
         if pos.size and (pos.min() < 0 or pos.max() >= time):
             raise ValueError(f"positions of row {r} must be in [0, {time - 1}], got {pos}")
         keep = np.ones(time, bool)
@@ -321,18 +328,23 @@ def top_k_positions(ids: np.ndarray, scores: np.ndarray, direction: np.ndarray, 
     Parameters
     ----------
     ids, scores : ndarray, shape (n, time)
-    direction : ndarray, shape (n,)
+    direction : ndarray, shape (n,), or a scalar for every row
         +1 to pick the words that push towards "positive", -1 for "negative".
     k : int
+        >= 1.
 
     Returns
     -------
     list of n integer arrays of length ``min(k, real tokens)``
     """
     ids = _check_ids(ids)
+    k = _checks.integer("k", k)
     scores = np.asarray(scores, float)
     if scores.shape != ids.shape:
         raise ValueError(f"scores must have the shape of ids {ids.shape}, got {scores.shape}")
+    if not np.isfinite(scores).all():
+        raise ValueError("scores must be finite (no NaN or inf)")
+    direction = np.broadcast_to(np.asarray(direction, float), (len(ids),))
     signed = np.where(ids != 0, scores * np.asarray(direction, float)[:, None], -np.inf)
     order = np.argsort(-signed, axis=1, kind="stable")
     n_real = (ids != 0).sum(axis=1)
@@ -375,8 +387,9 @@ def deletion_test(
     DeletionResult
     """
     ids = _check_ids(ids)
-    if k < 1 or n_random < 1:
-        raise ValueError(f"k and n_random must be at least 1, got k={k}, n_random={n_random}")
+    k, n_random = _checks.integer("k", k), _checks.integer("n_random", n_random)
+    if np.shape(scores) != ids.shape or not np.isfinite(scores).all():
+        raise ValueError(f"scores must be finite, with the shape of ids {ids.shape}")
     n_real = (ids != 0).sum(axis=1)
     if n_real.min() <= k:
         raise ValueError(
@@ -429,9 +442,10 @@ def attribution_html(
         raise ValueError(f"need one score per word: {len(words)} words, {scores.size} scores")
     if not np.isfinite(scores).all():
         raise ValueError("scores must be finite")
-    scale = float(np.abs(scores).max()) if scale is None else float(scale)
-    if scale < 0:
-        raise ValueError(f"scale must be >= 0, got {scale}")
+    if scale is None:
+        scale = float(np.abs(scores).max()) if scores.size else 0.0
+    elif not (np.isfinite(scale) and scale >= 0):
+        raise ValueError(f"scale must be a finite number >= 0, got {scale}")
     spans = []
     for word, s in zip(words, scores, strict=True):
         alpha = 0.0 if scale == 0 else min(abs(s) / scale, 1.0)

@@ -9,10 +9,30 @@ from __future__ import annotations
 
 import numpy as np
 
+from bilstm_utils import _checks
 from bilstm_utils._quiet import import_tensorflow_quietly
 
 tf = import_tensorflow_quietly()
 import keras  # noqa: E402
+
+
+def _check_labels(sequences, labels) -> np.ndarray:
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.ndim != 1 or len(sequences) != len(labels):
+        raise ValueError(f"{len(sequences)} sequences but labels of shape {labels.shape}: "
+                         "pass one 0/1 label per sequence")
+    if not np.isin(labels, (0, 1)).all():
+        raise ValueError("labels must be 0 or 1 (and finite)")
+    return labels
+
+
+def _token_row(sequence, i: int) -> np.ndarray:
+    row = np.asarray(sequence)
+    if row.size and (not np.issubdtype(row.dtype, np.integer) or row.ndim != 1 or row.min() < 0):
+        raise ValueError(f"sequence {i} must be unpadded non-negative integer token ids")
+    return row.astype(np.int32)
 
 
 def padding_waste(sequences, batch_size: int = 256, maxlen: int = 400) -> dict[str, float]:
@@ -67,11 +87,9 @@ def bucketed_batches(
     ids : ndarray of int32, shape (b, t), 1 <= t <= maxlen, right-padded
     labels : ndarray of float32, shape (b,)
     """
-    labels = np.asarray(labels)
-    if len(sequences) != len(labels):
-        raise ValueError(f"{len(sequences)} sequences but {len(labels)} labels")
-    if batch_size < 1 or maxlen < 1:
-        raise ValueError(f"batch_size and maxlen must be positive, got {batch_size}, {maxlen}")
+    labels = _check_labels(sequences, labels)
+    batch_size = _checks.integer("batch_size (positive)", batch_size)
+    maxlen = _checks.integer("maxlen (positive)", maxlen)
     rng = np.random.default_rng(seed) if seed is not None else None
     lengths = np.array([min(len(s), maxlen) for s in sequences])
     ties = rng.random(len(lengths)) if rng is not None else np.zeros(len(lengths))
@@ -83,7 +101,7 @@ def bucketed_batches(
         width = max(1, int(lengths[index].max()))
         ids = np.zeros((len(index), width), dtype=np.int32)
         for row, i in enumerate(index):
-            tail = np.asarray(sequences[i], dtype=np.int32)[-maxlen:]
+            tail = _token_row(sequences[i], i)[-maxlen:]
             ids[row, :len(tail)] = tail
         yield ids, labels[index].astype(np.float32)
 
@@ -92,14 +110,16 @@ def bucketed_dataset(sequences, labels, batch_size: int = 256, maxlen: int = 400
                      seed: int | None = None):
     """:func:`bucketed_batches` as a ``tf.data.Dataset`` for ``model.fit``/``evaluate``.
 
-    With a ``seed``, every pass over the data (epoch) draws a new, reproducible order.
+    With a ``seed``, every pass over the data (epoch) draws a new, reproducible order; pass
+    ``shuffle=False`` to ``fit`` (Keras cannot shuffle a generator and warns).
     ``len(sequences)`` reviews, ``ceil(n / batch_size)`` batches of shapes
     ((b, t) int32, (b,) float32).
     """
     rng = np.random.default_rng(seed) if seed is not None else None
-    list(bucketed_batches(sequences[:1], np.asarray(labels)[:1], batch_size, maxlen))  # validate
-    if len(sequences) != len(labels):
-        raise ValueError(f"{len(sequences)} sequences but {len(labels)} labels")
+    labels = _check_labels(sequences, labels)
+    list(bucketed_batches(sequences[:1], labels[:1], batch_size, maxlen))  # validate the rest
+    for i, sequence in enumerate(sequences):
+        _token_row(sequence, i)
 
     def generate():
         epoch_seed = None if rng is None else int(rng.integers(2**31))

@@ -44,6 +44,9 @@ def direction_features(
         raise ValueError("model has a one-directional LSTM: build it with bidirectional=True")
     sub = keras.Model(model.inputs, recurrent.output)
     features = np.asarray(sub.predict(ids, batch_size=batch_size, verbose=0))
+    embedding = model.get_layer("embedding")
+    if embedding.mask_zero:  # as in the model: a review with no token has zero features
+        features *= (ids != 0).any(axis=1, keepdims=True)
     units = features.shape[1] // 2
     return features[:, :units], features[:, units:]
 

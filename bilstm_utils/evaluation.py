@@ -13,6 +13,7 @@ import numpy as np
 from scipy import stats
 from sklearn import metrics
 
+from bilstm_utils import _checks
 from bilstm_utils.text import tokenize
 
 
@@ -170,7 +171,10 @@ def bootstrap_ci(
     -------
     (low, high) : tuple of float
     """
-    values = np.asarray(values, float).reshape(-1)
+    values = np.asarray(values, float)
+    if values.ndim != 1:
+        raise ValueError(f"values must be one-dimensional (n,), got shape {values.shape}")
+    n_boot = _checks.integer("n_boot", n_boot)
     if values.size < 2:
         raise ValueError(f"need at least 2 values for a bootstrap, got {values.size}")
     if not np.isfinite(values).all():
@@ -192,7 +196,12 @@ def most_confident_mistakes(y_true, scores, k: int = 5) -> np.ndarray:
     y_true : array of 0/1, shape (n,)
     scores : array of float in [0, 1], shape (n,): P(positive)
     k : int
-        How many to return (fewer if there are fewer mistakes).
+        How many to return (fewer if there are fewer mistakes), >= 1.
+
+    Raises
+    ------
+    ValueError
+        For scores outside [0, 1] or not finite, labels other than 0/1, or ``k < 1``.
 
     Returns
     -------
@@ -200,9 +209,9 @@ def most_confident_mistakes(y_true, scores, k: int = 5) -> np.ndarray:
         Most confident first; confidence = ``|score - 0.5|``.
     """
     y_true, scores = _check_binary(y_true, scores, "scores")
-    if isinstance(k, bool) or int(k) != k or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
-    k = int(k)
+    k = _checks.integer("k", k)
+    if not np.issubdtype(scores.dtype, np.number) or scores.min() < 0 or scores.max() > 1:
+        raise ValueError("scores must be probabilities P(positive) in [0, 1], not logits")
     wrong = np.flatnonzero((scores >= 0.5).astype(np.int64) != y_true)
     confidence = np.abs(scores[wrong] - 0.5)
     return wrong[np.argsort(-confidence, kind="stable")[:k]].astype(np.int64)
@@ -269,8 +278,8 @@ def mistake_hints(text: str, rating: int, n_tokens: int, maxlen: int) -> list[st
     list of str
         One short phrase per reason that applies (possibly none).
     """
-    if not 1 <= rating <= 10:
-        raise ValueError(f"rating must be in 1..10, got {rating}")
+    if _checks.integer("rating", rating) > 10:
+        raise ValueError(f"rating must be an integer in 1..10, got {rating}")
     words = tokenize(text)
     hints = []
     if rating in (4, 7):

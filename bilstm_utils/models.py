@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+from bilstm_utils import _checks
 from bilstm_utils._quiet import import_tensorflow_quietly
 
 tf = import_tensorflow_quietly()
@@ -67,18 +68,14 @@ def build_text_classifier(
         Input: int token ids, shape (batch, time). Output: P(positive), shape (batch, 1).
         Compiled with Adam, binary cross-entropy and accuracy.
     """
-    if vocab_size < 2 or embed_dim < 1 or units < 1:
-        raise ValueError(
-            f"vocab_size >= 2, embed_dim >= 1 and units >= 1 are required, "
-            f"got {vocab_size}, {embed_dim}, {units}"
-        )
+    vocab_size = _checks.integer("vocab_size", vocab_size, 2)
+    embed_dim, units = _checks.integer("embed_dim", embed_dim), _checks.integer("units", units)
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
     for label, rate in (("dropout", dropout), ("embed_dropout", embed_dropout)):
         if not 0 <= rate < 1:
             raise ValueError(f"{label} must be in [0, 1), got {rate}")
-    if learning_rate <= 0:
-        raise ValueError(f"learning_rate must be positive, got {learning_rate}")
+    learning_rate = _checks.positive_finite("learning_rate", learning_rate)
     inputs = keras.Input(shape=(None,), dtype="int32", name="token_ids")
     x = keras.layers.Embedding(vocab_size, embed_dim, mask_zero=mask_zero, name="embedding")(inputs)
     if embed_dropout:
@@ -251,14 +248,14 @@ class KeepLastTokens(keras.layers.Layer):
     the other reviews in its batch. ``padding="post"`` (right-padded, for masked models and
     cuDNN) or ``"pre"`` (front-padded, the seed article's unmasked model).
 
-    Input: int (batch, time), right-padded, id 0 = padding, ``time >= 0``.
+    Input: int (batch, time), id 0 = padding (right-padded as ``TextVectorization`` gives it,
+    but any layout works: the tokens are taken in order), ``time >= 0``.
     Output: int32 (batch, maxlen).
     """
 
     def __init__(self, maxlen: int, padding: str = "post", **kwargs):
         super().__init__(**kwargs)
-        if isinstance(maxlen, bool) or int(maxlen) != maxlen or maxlen < 1:
-            raise ValueError(f"maxlen must be a positive integer, got {maxlen!r}")
+        maxlen = _checks.integer("maxlen", maxlen)
         if padding not in ("pre", "post"):
             raise ValueError(f"padding must be 'pre' or 'post', got {padding!r}")
         self.maxlen = int(maxlen)
@@ -267,6 +264,11 @@ class KeepLastTokens(keras.layers.Layer):
     def call(self, ids):
         ops = keras.ops
         ids = ops.pad(ops.cast(ids, "int32"), [[0, 0], [0, self.maxlen]])  # width >= maxlen
+        # move the tokens to the front, in order, whatever the input's padding (stable sort)
+        width = ops.shape(ids)[1]
+        step = ops.expand_dims(ops.arange(width, dtype="int32"), 0)
+        order = ops.argsort(ops.where(ops.not_equal(ids, 0), step, step + width), axis=1)
+        ids = ops.take_along_axis(ids, order, axis=1)
         lengths = ops.sum(ops.cast(ops.not_equal(ids, 0), "int32"), axis=1, keepdims=True)
         kept = ops.minimum(lengths, self.maxlen)
         position = ops.expand_dims(ops.arange(self.maxlen, dtype="int32"), 0)
@@ -336,23 +338,22 @@ def build_pooled_classifier(
         Input: int ids (batch, time). Output: P(positive), (batch, 1). Compiled with
         Adam, binary cross-entropy and accuracy.
     """
-    if vocab_size < 2 or embed_dim < 1 or units < 1:
-        raise ValueError(
-            f"vocab_size >= 2, embed_dim >= 1 and units >= 1 are required, "
-            f"got {vocab_size}, {embed_dim}, {units}"
-        )
+    vocab_size = _checks.integer("vocab_size", vocab_size, 2)
+    embed_dim, units = _checks.integer("embed_dim", embed_dim), _checks.integer("units", units)
     for label, rate in (("dropout", dropout), ("embed_dropout", embed_dropout)):
         if not 0 <= rate < 1:
             raise ValueError(f"{label} must be in [0, 1), got {rate}")
-    if learning_rate <= 0:
-        raise ValueError(f"learning_rate must be positive, got {learning_rate}")
-    if decay_steps is not None and decay_steps < 1:
-        raise ValueError(f"decay_steps must be a positive step count or None, got {decay_steps}")
-    if embeddings is not None and np.shape(embeddings) != (vocab_size, embed_dim):
-        raise ValueError(
-            f"embeddings must have shape (vocab_size, embed_dim) = {(vocab_size, embed_dim)}, "
-            f"got {np.shape(embeddings)}"
-        )
+    learning_rate = _checks.positive_finite("learning_rate", learning_rate)
+    if decay_steps is not None:
+        decay_steps = _checks.integer("decay_steps", decay_steps)
+    if embeddings is not None:
+        if np.shape(embeddings) != (vocab_size, embed_dim):
+            raise ValueError(
+                f"embeddings must have shape (vocab_size, embed_dim) = "
+                f"{(vocab_size, embed_dim)}, got {np.shape(embeddings)}"
+            )
+        if not np.isfinite(embeddings).all():
+            raise ValueError("embeddings must be finite (no NaN or inf)")
     inputs = keras.Input(shape=(None,), dtype="int32", name="token_ids")
     token_mask = PaddingMask(name="padding_mask")(inputs)
     embedding = keras.layers.Embedding(
@@ -402,11 +403,9 @@ def build_bag_of_embeddings(
         Input: int ids (batch, time), 0 = padding. Output: P(positive), (batch, 1).
         Compiled with Adam, binary cross-entropy and accuracy.
     """
-    if vocab_size < 2 or embed_dim < 1 or learning_rate <= 0:
-        raise ValueError(
-            f"need vocab_size >= 2, embed_dim >= 1, learning_rate > 0; "
-            f"got {vocab_size}, {embed_dim}, {learning_rate}"
-        )
+    vocab_size = _checks.integer("vocab_size", vocab_size, 2)
+    embed_dim = _checks.integer("embed_dim", embed_dim)
+    learning_rate = _checks.positive_finite("learning_rate", learning_rate)
     inputs = keras.Input(shape=(None,), dtype="int32", name="token_ids")
     x = keras.layers.Embedding(vocab_size, embed_dim, mask_zero=True, name="embedding")(inputs)
     x = MaskedGlobalAveragePooling1D(name="mean_pool")(x)  # an empty review: zeros
@@ -430,8 +429,9 @@ def build_average_ensemble(members, name: str = "ensemble", maxlens=None) -> ker
         shape (batch, 1).
     name : str
     maxlens : sequence of (int or None), optional
-        One per member: that member reads only the last ``maxlen`` tokens of each
-        (right-padded) review; ``None`` reads all of it.
+        One per member: that member reads only the last ``maxlen`` tokens of each review,
+        right-padded (so not for a member trained on front-padded ids, like the seed
+        model); ``None`` passes the input as it is.
 
     Returns
     -------
@@ -491,15 +491,26 @@ def build_end_to_end(vectorizer, model: keras.Model, maxlen: int = 400,
         ``"post"`` for a model that masks padding (and cuDNN), ``"pre"`` for the seed
         article's unmasked model, trained on front-padded ids.
 
+    Raises
+    ------
+    ValueError
+        If ``vectorizer`` is not a ``TextVectorization`` without ``output_sequence_length``
+        (such a layer keeps a review's *first* tokens), or ``maxlen``/``padding`` are invalid.
+
     Returns
     -------
     keras.Model
-        Input: strings, shape (batch,), any batch size; a review with no word (empty,
-        punctuation only) is a row of padding. Output: P(positive), shape (batch, 1).
-        Not compiled (it is for inference). Saved as ``.keras``, it reloads after
+        Input: a ``tf.constant`` of strings, shape (batch,), any batch size; a review with
+        no word (empty, punctuation only) is a row of padding. Output: P(positive), shape
+        (batch, 1). Not compiled (it is for inference). Saved as ``.keras``, it reloads after
         ``import bilstm_utils``.
     """
+    if not isinstance(vectorizer, keras.layers.TextVectorization):
+        raise ValueError(f"vectorizer must be a TextVectorization, got {type(vectorizer).__name__}")
     config = vectorizer.get_config()
+    if config.get("output_sequence_length") is not None:
+        raise ValueError("vectorizer must not cut reviews itself (output_sequence_length): "
+                         "make it with make_vectorizer(texts) and pass maxlen here")
     strings_to_ids = keras.layers.TextVectorization(
         standardize=config["standardize"],
         vocabulary=vectorizer.get_vocabulary(),

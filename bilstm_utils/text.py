@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from bilstm_utils import _checks
 from bilstm_utils._quiet import import_tensorflow_quietly
 
 tf = import_tensorflow_quietly()
@@ -33,13 +34,14 @@ _HTML_BREAK = re.compile(r"<br\s*/?>", flags=re.IGNORECASE)
 
 
 class _Separators(dict):
-    """``str.translate`` table built lazily: punctuation/symbols -> space, apostrophes and
-    invisible format characters (soft hyphen, zero-width space) -> deleted."""
+    """``str.translate`` table built lazily: punctuation/symbols -> space; apostrophes,
+    invisible format characters (soft hyphen, zero-width space), control characters and lone
+    surrogates -> deleted."""
 
     def __missing__(self, code: int) -> str:
         char = chr(code)
         category = unicodedata.category(char)
-        if char in APOSTROPHES or category == "Cf":
+        if char in APOSTROPHES or category in ("Cf", "Cc", "Cs") and not char.isspace():
             value = ""
         elif category[0] in "PS":
             value = " "
@@ -58,8 +60,8 @@ def normalize_text(text: str) -> str:
     NFKC normalisation (a decomposed "café" equals the composed one, "ﬁ" becomes "fi"),
     ``<br />`` tags to spaces, lower-casing of every script ("AMÉLIE" -> "amélie"),
     apostrophes deleted ("don’t" -> "dont"), every other Unicode punctuation mark or symbol
-    (categories P* and S*) turned into a space ("good...but" -> "good but"), and runs of
-    whitespace collapsed to one space.
+    (categories P* and S*) turned into a space ("good...but" -> "good but"; so "3.5" gives
+    "3 5"), control characters dropped, and runs of whitespace collapsed to one space.
 
     Parameters
     ----------
@@ -156,12 +158,10 @@ def make_vectorizer(
         or ragged (batch, None).
     """
     texts = _check_texts(texts)
-    if max_tokens < 3:
-        raise ValueError(
-            f"max_tokens must be at least 3 (padding, [UNK], one word), got {max_tokens}"
-        )
-    if sequence_length is not None and sequence_length < 1:
-        raise ValueError(f"sequence_length must be positive or None, got {sequence_length}")
+    max_tokens = _checks.integer("max_tokens (padding, [UNK] and at least one word)",
+                                 max_tokens, 3)
+    if sequence_length is not None:
+        sequence_length = _checks.integer("sequence_length", sequence_length)
     vectorizer = keras.layers.TextVectorization(
         max_tokens=max_tokens,
         standardize=standardize,
@@ -173,8 +173,19 @@ def make_vectorizer(
 
 
 def token_ids(vectorizer: keras.layers.TextVectorization, texts: Sequence[str]) -> list[list[int]]:
-    """Token ids of each text, unpadded: a list of n lists of ints."""
+    """Token ids of each text, unpadded: a list of n lists of ints (``[]`` for a text with no
+    word).
+
+    Raises
+    ------
+    ValueError
+        For a single string, no text, a non-``str`` item, or a vectorizer made with
+        ``sequence_length`` (it would already have cut each review to its *first* tokens).
+    """
     texts = _check_texts(texts)
+    if vectorizer.get_config().get("output_sequence_length") is not None:
+        raise ValueError("the vectorizer cuts reviews itself (sequence_length): make it with "
+                         "make_vectorizer(texts) and let encode(..., maxlen) cut them")
     out = vectorizer(tf.constant(texts))
     if isinstance(out, tf.RaggedTensor):
         return [list(row) for row in out.to_list()]
@@ -214,14 +225,13 @@ def encode(
     ValueError
         For ``maxlen < 1``, an unknown ``padding``/``truncating``, a single string or no text.
     """
-    if isinstance(maxlen, bool) or int(maxlen) != maxlen or maxlen < 1:
-        raise ValueError(f"maxlen must be a positive integer, got {maxlen!r}")
+    maxlen = _checks.integer("maxlen", maxlen)
     for name, value in (("padding", padding), ("truncating", truncating)):
         if value not in ("pre", "post"):
             raise ValueError(f"{name} must be 'pre' or 'post', got {value!r}")
     ids = token_ids(vectorizer, texts)
     return keras.utils.pad_sequences(
-        ids, maxlen=int(maxlen), padding=padding, truncating=truncating, dtype="int32"
+        ids, maxlen=maxlen, padding=padding, truncating=truncating, dtype="int32"
     )
 
 
@@ -239,6 +249,8 @@ def decode(vectorizer: keras.layers.TextVectorization, ids: Sequence[int]) -> st
     """
     vocab = vectorizer.get_vocabulary()
     ids = np.asarray(ids)
+    if ids.size and not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(f"ids must be integer token ids, got dtype {ids.dtype}")
     if ids.ndim != 1:
         raise ValueError(f"ids must be one sequence (1-D), got shape {ids.shape}")
     if ids.size and (ids.min() < 0 or ids.max() >= len(vocab)):
@@ -247,7 +259,17 @@ def decode(vectorizer: keras.layers.TextVectorization, ids: Sequence[int]) -> st
 
 
 def oov_rate(vectorizer: keras.layers.TextVectorization, texts: Sequence[str]) -> float:
-    """Share of tokens in ``texts`` that fall outside the vocabulary (id 1, ``[UNK]``)."""
+    """Share of tokens in ``texts`` that fall outside the vocabulary (id 1, ``[UNK]``).
+
+    Returns
+    -------
+    float in [0, 1]
+
+    Raises
+    ------
+    ValueError
+        If ``texts`` hold no token at all (nothing to take a share of).
+    """
     ids = token_ids(vectorizer, texts)
     total = sum(len(row) for row in ids)
     if total == 0:

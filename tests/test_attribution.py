@@ -138,3 +138,28 @@ def test_empty_review_gets_no_attribution_and_a_finite_logit():
     np.testing.assert_allclose(att.logit[0], bias, atol=1e-6)  # zero features: logit = bias
     np.testing.assert_allclose(1 / (1 + np.exp(-att.logit)), at.predict_proba(model, ids),
                                atol=1e-5)
+
+
+def test_attribution_helpers_reject_nan_scores_and_bad_k():
+    model, ids = tiny_classifier(), padded_ids(n=2, time=6)
+    with pytest.raises(ValueError, match="finite"):
+        at.deletion_test(model, ids, np.full(ids.shape, np.nan), k=1)
+    with pytest.raises(ValueError, match="finite"):
+        at.top_k_positions(ids, np.full(ids.shape, np.nan), np.ones(2), k=1)
+    for k in (-1, 0, 2.5):  # the fault: k=-1 returned padding positions
+        with pytest.raises(ValueError, match="k must be"):
+            at.top_k_positions(ids, np.ones(ids.shape), np.ones(2), k=k)
+    scalar = at.top_k_positions(ids, np.arange(12.0).reshape(2, 6), 1.0, k=1)
+    assert [list(p) for p in scalar] == [[4], [3]]  # the last real token of each row
+    with pytest.raises(ValueError, match="steps"):
+        at.integrated_gradients(model, ids, steps=4.0)
+    with pytest.raises(ValueError, match="vocabulary size"):
+        at.embed(model, ids + 100)
+    with pytest.raises(ValueError, match="integers"):
+        at.delete_tokens(ids, [np.array([1.7]), np.array([0])])
+
+
+def test_attribution_html_of_an_empty_review_and_a_bad_scale():
+    assert at.attribution_html([], []).count("<span") == 0
+    with pytest.raises(ValueError, match="scale"):
+        at.attribution_html(["a"], [1.0], scale=float("nan"))

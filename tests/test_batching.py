@@ -57,3 +57,20 @@ def test_bucketed_dataset_yields_every_review_per_epoch():
     assert ds.cardinality().numpy() == 4
     first = [y for _, ys in ds for y in ys.numpy()]
     assert len(first) == 25
+
+
+def test_bucketed_batches_check_labels_and_ids_when_built():
+    seqs = [[1, 2], [3]]
+    column = np.array([[1], [0]])  # the fault: (n, 1) labels failed later inside TensorFlow
+    assert all(y.shape == (len(ids),) for ids, y in batching.bucketed_batches(seqs, column))
+    ds = batching.bucketed_dataset(seqs, column, batch_size=2)
+    assert [y.shape for _, y in ds] == [(2,)]
+    for bad in ([7, 3], [0.5, 1], [np.nan, 0]):
+        with pytest.raises(ValueError, match="0 or 1"):
+            batching.bucketed_dataset(seqs, np.array(bad))
+    with pytest.raises(ValueError, match="integer token ids"):
+        list(batching.bucketed_batches([[1.7, 2.9]], [1]))
+    with pytest.raises(ValueError, match="integer token ids"):
+        batching.bucketed_dataset([[1, -2]], [1])
+    with pytest.raises(ValueError, match="batch_size"):
+        list(batching.bucketed_batches(seqs, [0, 1], batch_size=2.0))

@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from conftest import padded_ids  # noqa: E402
+from conftest import padded_ids, tiny_classifier  # noqa: E402
 
 import bilstm_utils  # noqa: E402
 from bilstm_utils import directions, gates  # noqa: E402
@@ -43,3 +43,9 @@ def test_direction_tools_reject_unidirectionaltiny_classifier():
         directions.direction_features(model, padded_ids())
     with pytest.raises(ValueError, match="bidirectional"):
         gates.direction_gates(model, padded_ids()[0])
+
+
+def test_direction_features_of_an_empty_review_are_the_zeros_the_classifier_sees():
+    model = tiny_classifier()
+    fwd, bwd = directions.direction_features(model, np.array([[0, 0, 0], [4, 5, 0]], "int32"))
+    assert np.all(fwd[0] == 0) and np.all(bwd[0] == 0) and np.any(fwd[1] != 0)

@@ -74,7 +74,7 @@ def test_most_confident_mistakes_order():
     p = np.array([0.9, 0.6, 0.05, 0.99, 0.4])
     np.testing.assert_array_equal(evaluation.most_confident_mistakes(y, p, k=10), [3, 2, 1, 4])
     np.testing.assert_array_equal(evaluation.most_confident_mistakes(y, p, k=2), [3, 2])
-    with pytest.raises(ValueError, match="k must be a positive integer"):
+    with pytest.raises(ValueError, match="k must be an integer >= 1"):
         evaluation.most_confident_mistakes(y, p, k=0)
 
 
@@ -123,3 +123,10 @@ def test_bootstrap_ci_is_scipys_percentile_interval():
         evaluation.bootstrap_ci([1.0])
     with pytest.raises(ValueError, match="finite"):
         evaluation.bootstrap_ci([1.0, np.nan])
+
+
+def test_most_confident_mistakes_wants_probabilities_not_logits():
+    # the fault: scores [0.3, -2.0] (logits) were read as probabilities
+    for scores in ([0.3, -2.0], [1.7, 0.2]):
+        with pytest.raises(ValueError, match=r"\[0, 1\]"):
+            evaluation.most_confident_mistakes([1, 0], scores)

@@ -269,3 +269,48 @@ def test_length_histogram():
     assert ax.get_title() == "t" and "50.0%" in ax.get_legend().get_texts()[1].get_text()
     with pytest.raises(ValueError, match="cut"):
         plots.plot_length_histogram([1, 2], cut=2000)
+
+
+def test_keep_last_tokens_reads_any_padding_layout():
+    # the fault: KeepLastTokens(3)([[0, 0, 5, 6]]) gave [[0, 0, 0]], the review was lost
+    np.testing.assert_array_equal(models.KeepLastTokens(3)(np.array([[0, 0, 5, 6]])), [[5, 6, 0]])
+    np.testing.assert_array_equal(models.KeepLastTokens(2)(np.array([[0, 4, 5, 6]])), [[5, 6]])
+
+
+def test_raw_string_model_refuses_a_vectorizer_that_keeps_the_first_tokens():
+    # the fault: with sequence_length=3 the vectorizer kept the first three tokens, so
+    # encode and build_end_to_end disagreed
+    texts = ["awful awful awful great great great great", "fine"]
+    fixed = make_vectorizer(texts, max_tokens=30, sequence_length=3)
+    model = models.build_pooled_classifier(vocab_size=30, embed_dim=4, units=3)
+    with pytest.raises(ValueError, match="sequence_length"):
+        encode(fixed, texts, maxlen=3)
+    with pytest.raises(ValueError, match="output_sequence_length"):
+        models.build_end_to_end(fixed, model, maxlen=3)
+    with pytest.raises(ValueError, match="TextVectorization"):
+        models.build_end_to_end(None, model, maxlen=3)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"learning_rate": float("nan")}, "learning_rate"),
+    ({"learning_rate": float("inf")}, "learning_rate"),
+    ({"vocab_size": 2.5}, "vocab_size"),
+    ({"units": 0}, "units"),
+])
+def test_builders_reject_non_finite_rates_and_non_integer_sizes(kwargs, match):
+    for build in (models.build_text_classifier, models.build_pooled_classifier):
+        with pytest.raises(ValueError, match=match):
+            build(**kwargs)
+    with pytest.raises(ValueError, match="decay_steps"):
+        models.build_pooled_classifier(decay_steps=2.5)
+    with pytest.raises(ValueError, match="finite"):
+        models.build_pooled_classifier(vocab_size=3, embed_dim=2,
+                                       embeddings=np.full((3, 2), np.nan))
+
+
+def test_builders_accept_numpy_integers():
+    # the fault: vocab_size=np.int64(30) gave Keras's "input_dim must be a positive integer"
+    for build in (models.build_text_classifier, models.build_pooled_classifier):
+        model = build(vocab_size=np.int64(30), embed_dim=np.int32(4), units=np.int64(3))
+        assert model.get_layer("embedding").input_dim == 30
+    assert models.build_bag_of_embeddings(vocab_size=np.int64(30), embed_dim=np.int64(4))

@@ -181,6 +181,12 @@ def test_text_helpers_reject_bad_input(vectorizer):
         text.oov_rate(vectorizer, ["", "!!"])
     with pytest.raises(TypeError, match="str"):
         text.normalize_text(b"bytes")
+    with pytest.raises(ValueError, match="max_tokens"):
+        text.make_vectorizer(["a"], max_tokens=1e4)
+    for bad in (np.array([1.0, 2.0]), np.array([True])):
+        with pytest.raises(ValueError, match="integer"):
+            text.decode(vectorizer, bad)
+    assert text.normalize_text("a\x00b c\u200bd") == "ab cd"  # control and format chars go
 
 
 def test_plot_history_draws_two_labelled_panels_and_marks_the_best_epoch():
