@@ -173,6 +173,23 @@ def seasonal_linear_fill(
     return out
 
 
+def season_features(dates: np.ndarray) -> np.ndarray:
+    """Time of year as a point on the unit circle: ``(sin, cos)`` of 2 pi * day / 365.25.
+
+    Parameters
+    ----------
+    dates : ndarray (n,), datetime64
+
+    Returns
+    -------
+    ndarray (n, 2), float
+        Known for every week, measured or not, so a model can use it inside gaps.
+    """
+    days = (np.asarray(dates, dtype="datetime64[D]") - np.datetime64("2000-01-01", "D"))
+    angle = 2 * np.pi * days.astype(float) / 365.25
+    return np.stack([np.sin(angle), np.cos(angle)], axis=-1)
+
+
 def fit_line(windows: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Least-squares straight line through the known values of each window.
 
@@ -273,6 +290,7 @@ def window_inputs(
     length: int,
     scale: float,
     detrend: bool = True,
+    covariates: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Model inputs for gap filling: each window's known values and a mask channel.
 
@@ -294,11 +312,15 @@ def window_inputs(
         Subtract each window's line (default); otherwise subtract ``level`` only, a constant
         common to all windows (the first known value of the series), so the network sees
         absolute CO2 levels.
+    covariates : ndarray (n, k), optional
+        Values known at every step whatever is missing (such as the time of year,
+        :func:`season_features`), appended as ``k`` more input channels.
 
     Returns
     -------
     dict with
-        ``x`` (m, length, 2) float32: scaled residual (0 where unknown), and 1 where unknown;
+        ``x`` (m, length, 2 + k) float32: scaled residual (0 where unknown), 1 where unknown,
+        then the covariates;
         ``target`` (m, length, 1) float32: scaled residual of the true value (0 where NaN);
         ``weight`` (m, length) float32: 1 on hidden steps that were measured, else 0;
         ``trend`` (m, length): the subtracted line in ppm; ``truth`` (m, length): y.
@@ -316,6 +338,9 @@ def window_inputs(
         trend = np.full(truth.shape, y[np.isfinite(y)][0])
     resid = (np.where(measured, truth, 0.0) - trend) / scale
     x = np.stack([np.where(known, resid, 0.0), (~known).astype(float)], axis=-1)
+    if covariates is not None:
+        covariates = np.asarray(covariates, dtype=float).reshape(len(y), -1)
+        x = np.concatenate([x, covariates[index]], axis=-1)
     return {
         "x": x.astype(np.float32),
         "target": np.where(measured, resid, 0.0)[..., None].astype(np.float32),
@@ -422,4 +447,161 @@ def plot_rmse_by_gap(
     ax.set_title(title)
     ax.legend(fontsize=8)
     ax.grid(True, axis="y", alpha=0.3)
+    return fig
+
+
+def build_gap_filler(length: int, units: int = 32, bidirectional: bool = True,
+                     learning_rate: float = 1e-2, channels: int = 2):
+    """A sequence-to-sequence imputer: (forward or bidirectional) LSTM -> Dense(1) per step.
+
+    Input (batch, length, channels): scaled residual, the unknown flag and any covariates
+    (:func:`window_inputs`).
+    Output (batch, length, 1): the predicted residual at every step; the loss is weighted so
+    that only hidden, measured steps count (``sample_weight`` = ``weight``). The forward
+    model's output at step *t* depends on steps ``<= t`` only; the bidirectional one reads the
+    whole window, both sides of the gap, as BRITS does (Cao et al. 2018,
+    https://arxiv.org/abs/1805.10572).
+
+    Returns
+    -------
+    keras.Model
+        Compiled with Adam and mean squared error.
+    """
+    import keras  # noqa: PLC0415
+
+    inputs = keras.Input((length, channels), name="window")
+    lstm = keras.layers.LSTM(units, return_sequences=True, name="lstm")
+    layer = keras.layers.Bidirectional(lstm, name="bilstm") if bidirectional else lstm
+    outputs = keras.layers.Dense(1, name="residual")(layer(inputs))
+    model = keras.Model(inputs, outputs, name="bilstm_filler" if bidirectional else "lstm_filler")
+    model.compile(keras.optimizers.Adam(learning_rate), "mse")
+    return model
+
+
+def build_forecaster(past: int, horizon: int, units: int = 32, learning_rate: float = 1e-2,
+                     channels: int = 2):
+    """A direct multi-step forecaster: BiLSTM over the PAST window -> Dense(horizon).
+
+    Reading the past window in both directions is legitimate: every step of it is known at
+    the forecast origin. Input (batch, past, channels) as :func:`window_inputs` (its first ``past``
+    steps); output (batch, horizon): the scaled residuals of the next ``horizon`` steps
+    about the line fitted to the past window.
+
+    Returns
+    -------
+    keras.Model
+        Compiled with Adam and mean squared error.
+    """
+    import keras  # noqa: PLC0415
+
+    inputs = keras.Input((past, channels), name="past")
+    state = keras.layers.Bidirectional(keras.layers.LSTM(units), name="bilstm")(inputs)
+    outputs = keras.layers.Dense(horizon, name="horizon")(state)
+    model = keras.Model(inputs, outputs, name="bilstm_forecaster")
+    model.compile(keras.optimizers.Adam(learning_rate), "mse")
+    return model
+
+
+def plot_detrending(
+    weeks: np.ndarray, truth: np.ndarray, trend: np.ndarray, hidden: np.ndarray,
+    title: str = "One window before and after removing its line",
+) -> plt.Figure:
+    """Left: a window in ppm, its hidden gap and the line fitted to its known weeks.
+    Right: what the network sees, the residual about that line (the gap's true residual
+    dashed: the target).
+
+    Parameters
+    ----------
+    weeks : ndarray (length,), datetime64
+    truth, trend : ndarray (length,)
+        Measured values and the fitted line, ppm.
+    hidden : ndarray (length,), bool
+        The gap.
+    """
+    fig, (ax_raw, ax_res) = plt.subplots(1, 2, figsize=(11, 3.6))
+    known = np.where(hidden, np.nan, truth)
+    gap = np.where(hidden, truth, np.nan)
+    ax_raw.plot(weeks, known, ".-", ms=3, label="known weeks")
+    ax_raw.plot(weeks, gap, ".--", ms=3, color="tab:red", label="hidden gap (truth)")
+    ax_raw.plot(weeks, trend, color="k", lw=1, label="line fitted to known weeks")
+    ax_raw.set_ylabel("CO$_2$ (ppm)")
+    ax_res.plot(weeks, known - trend, ".-", ms=3, label="input: residual of known weeks")
+    ax_res.plot(weeks, gap - trend, ".--", ms=3, color="tab:red", label="target: residual in gap")
+    ax_res.axhline(0, color="k", lw=1)
+    ax_res.set_ylabel("residual about the line (ppm)")
+    for ax in (ax_raw, ax_res):
+        ax.set_xlabel("week")
+        ax.legend(fontsize=8)
+        ax.grid(True, alpha=0.3)
+        ax.tick_params(axis="x", labelrotation=30)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_filled_gaps(
+    weeks: np.ndarray, ppm: np.ndarray, filled: np.ndarray, zoom: tuple[int, int],
+    title: str = "The record's real missing weeks, filled by the BiLSTM",
+) -> plt.Figure:
+    """Left: the whole record with the filled weeks marked. Right: a zoom on ``zoom``
+    (``[start, stop)`` indices), the filled weeks next to the linear-interpolation fill.
+
+    Parameters
+    ----------
+    weeks : ndarray (n,), datetime64
+    ppm : ndarray (n,)
+        The record, NaN where not measured.
+    filled : ndarray (n,)
+        The model's fill at NaN weeks (other entries ignored).
+    zoom : (int, int)
+    """
+    missing = np.isnan(ppm)
+    fig, (ax_all, ax_zoom) = plt.subplots(1, 2, figsize=(11, 3.8))
+    ax_all.plot(weeks, ppm, lw=0.6, label="measured")
+    ax_all.plot(weeks[missing], filled[missing], "r.", ms=4, label="filled (no ground truth)")
+    lo, hi = zoom
+    sl = slice(lo, hi)
+    ax_zoom.plot(weeks[sl], ppm[sl], ".-", ms=3, label="measured")
+    ax_zoom.plot(weeks[sl], np.where(missing, filled, np.nan)[sl], "r.-", ms=5,
+                 label="BiLSTM fill")
+    ax_zoom.plot(weeks[sl], np.where(missing, linear_fill(ppm), np.nan)[sl], "k:",
+                 label="linear interpolation")
+    for ax in (ax_all, ax_zoom):
+        ax.set_xlabel("week")
+        ax.set_ylabel("CO$_2$ (ppm)")
+        ax.legend(fontsize=8)
+        ax.grid(True, alpha=0.3)
+        ax.tick_params(axis="x", labelrotation=30)
+    ax_all.set_title("whole record")
+    ax_zoom.set_title("the longest gap")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_forecasts(
+    weeks: np.ndarray, truth: np.ndarray, origin: int, forecasts: dict[str, np.ndarray],
+    title: str = "One forecast origin",
+) -> plt.Figure:
+    """The measured series around a forecast origin and each method's forecast after it.
+
+    Parameters
+    ----------
+    weeks : ndarray (length,), datetime64
+    truth : ndarray (length,)
+        Measured values over the plotted window (ppm).
+    origin : int
+        Index in the window of the first forecast step.
+    forecasts : dict name -> ndarray (horizon,)
+    """
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    ax.plot(weeks, truth, "k.-", ms=3, lw=0.8, label="measured")
+    ax.axvline(weeks[origin], color="grey", ls="--", label="forecast origin")
+    for name, values in forecasts.items():
+        ax.plot(weeks[origin : origin + len(values)], values, lw=2, label=name)
+    ax.set_xlabel("week")
+    ax.set_ylabel("CO$_2$ (ppm)")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    ax.grid(True, alpha=0.3)
     return fig

@@ -191,3 +191,41 @@ def pad_right(
         x[i, : len(a)] = a
     mask = np.arange(maxlen)[None, :] < lengths[:, None]
     return x, mask
+
+
+def build_speaker_classifier(
+    units: int = 32,
+    bidirectional: bool = True,
+    n_frames: int = 29,
+    n_coefficients: int = 12,
+    n_speakers: int = 9,
+    learning_rate: float = 3e-3,
+):
+    """LSTM or BiLSTM over masked frames, last state(s) -> softmax over speakers.
+
+    Inputs: ``[frames (batch, n_frames, n_coefficients) float, mask (batch, n_frames) bool]``
+    with the mask right-padded (:func:`pad_right`). Output: (batch, n_speakers) probabilities.
+    The bidirectional model concatenates the forward state at the last real frame with the
+    backward state at the first frame (``2 * units`` features); the same ``units`` per direction.
+
+    Returns
+    -------
+    keras.Model
+        Compiled with Adam and sparse categorical cross-entropy, metric accuracy.
+    """
+    import keras  # noqa: PLC0415
+
+    frames = keras.Input((n_frames, n_coefficients), name="frames")
+    mask = keras.Input((n_frames,), dtype="bool", name="mask")
+    lstm = keras.layers.LSTM(units, name="lstm")
+    encoder = keras.layers.Bidirectional(lstm, name="bilstm") if bidirectional else lstm
+    probs = keras.layers.Dense(n_speakers, activation="softmax", name="speaker")(
+        encoder(frames, mask=mask)
+    )
+    model = keras.Model([frames, mask], probs, name="bilstm" if bidirectional else "lstm")
+    model.compile(
+        keras.optimizers.Adam(learning_rate),
+        "sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model

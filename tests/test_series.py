@@ -142,3 +142,37 @@ def test_co2_record_as_documented():
     runs = missing_runs(np.isnan(ppm))
     assert len(runs) == 22 and max(length for _, length in runs) == 18
     assert str(weeks[0]) == "1958-03-29" and 300 < np.nanmin(ppm) < np.nanmax(ppm) < 380
+
+
+def test_forward_filler_is_causal_and_bidirectional_is_not():
+    import bilstm_utils  # noqa: F401  (quiet TensorFlow first)
+    from bilstm_utils.series import build_forecaster, build_gap_filler
+
+    bilstm_utils.set_seed(0)
+    x = np.random.default_rng(0).normal(size=(2, 10, 2)).astype("float32")
+    later = x.copy()
+    later[:, 6:] += 1.0  # change only steps 6..9
+    for bidirectional, same in ((False, True), (True, False)):
+        model = build_gap_filler(10, units=4, bidirectional=bidirectional)
+        a, b = model.predict(x, verbose=0), model.predict(later, verbose=0)
+        assert a.shape == (2, 10, 1)
+        assert np.allclose(a[:, :6], b[:, :6], atol=1e-6) == same
+    assert build_forecaster(8, 3, units=4).predict(x[:, :8], verbose=0).shape == (2, 3)
+
+
+def test_season_features_repeat_every_year():
+    from bilstm_utils.series import season_features
+
+    f = season_features(np.array(["2000-01-01", "2000-07-02", "2001-01-01"], "datetime64[D]"))
+    np.testing.assert_allclose(f[0], [0, 1], atol=1e-12)
+    np.testing.assert_allclose(f[1, 1], -1, atol=1e-3)  # half a year later: opposite
+    np.testing.assert_allclose(np.hypot(*f.T), 1)
+    np.testing.assert_allclose(f[2], f[0], atol=0.02)  # 366 days: 0.75 day past a year
+
+
+def test_window_inputs_append_covariates():
+    y = np.arange(20.0)
+    cov = np.stack([np.arange(20.0), -np.arange(20.0)], axis=1)
+    d = window_inputs(y, np.array([3]), np.array([4]), np.array([2]), 8, 1.0, covariates=cov)
+    assert d["x"].shape == (1, 8, 4)
+    np.testing.assert_array_equal(d["x"][0, :, 2], np.arange(3, 11))

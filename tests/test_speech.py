@@ -92,3 +92,19 @@ def test_pad_right_puts_padding_at_the_end_with_no_empty_row():
 def test_pad_right_rejects_bad_input(sequences, maxlen, message):
     with pytest.raises(ValueError, match=message):
         pad_right(sequences, maxlen)
+
+
+def test_speaker_classifier_ignores_padded_frames():
+    import bilstm_utils  # noqa: F401  (quiet TensorFlow first)
+    from bilstm_utils.speech import build_speaker_classifier
+
+    bilstm_utils.set_seed(0)
+    x, mask = pad_right([np.ones((3, 12)), np.ones((5, 12))], maxlen=6)
+    noisy = x.copy()
+    noisy[~mask] = 7.0  # garbage in the padding must not change the prediction
+    for bidirectional in (False, True):
+        model = build_speaker_classifier(units=4, bidirectional=bidirectional, n_frames=6)
+        p = model.predict([x, mask], verbose=0)
+        assert p.shape == (2, 9)
+        np.testing.assert_allclose(p.sum(1), 1, rtol=1e-5)
+        np.testing.assert_allclose(p, model.predict([noisy, mask], verbose=0), atol=1e-6)
