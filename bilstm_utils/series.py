@@ -1,0 +1,607 @@
+"""Measured series: gap filling (imputation) and forecasting, with the baselines people use.
+
+The series is the Mauna Loa weekly CO2 record 1958-2001 shipped with ``statsmodels``
+(https://www.statsmodels.org/stable/datasets/generated/co2.html; the Keeling record,
+https://gml.noaa.gov/ccgg/trends/). It has real missing weeks (NaN).
+
+Conventions: a series is a 1-D float array ``y`` (NaN = not measured); ``missing`` is a
+boolean array of the same length, True where a value must be filled (it may include
+measured values that an experiment hides). Fill functions return a copy of ``y`` with every
+``missing`` or NaN position filled, and never read a hidden value.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+#: Weeks per seasonal period of the weekly CO2 record (52.18 weeks a year, rounded).
+CO2_PERIOD = 52
+
+
+def load_co2() -> tuple[np.ndarray, np.ndarray]:
+    """The Mauna Loa weekly CO2 record, March 1958 - December 2001, from ``statsmodels``.
+
+    Returns
+    -------
+    weeks : ndarray (2284,), datetime64[D]
+        The Saturday that ends each week.
+    ppm : ndarray (2284,), float
+        CO2 mole fraction in parts per million; NaN in the 59 weeks without a measurement.
+    """
+    from statsmodels.datasets import co2  # noqa: PLC0415 (statsmodels is slow to import)
+
+    frame = co2.load_pandas().data
+    return frame.index.values.astype("datetime64[D]"), frame["co2"].to_numpy(dtype=float)
+
+
+def _unknown(y: np.ndarray, missing: np.ndarray | None) -> np.ndarray:
+    y = np.asarray(y, dtype=float)
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D, got shape {y.shape}")
+    unknown = ~np.isfinite(y)
+    if missing is not None:
+        missing = np.asarray(missing, dtype=bool)
+        if missing.shape != y.shape:
+            raise ValueError(f"missing has shape {missing.shape}, y has {y.shape}")
+        unknown |= missing
+    if unknown.all():
+        raise ValueError("no known value to fill from")
+    return unknown
+
+
+def missing_runs(missing: np.ndarray) -> list[tuple[int, int]]:
+    """The runs of consecutive True values: ``[(start, length), ...]`` in time order.
+
+    Parameters
+    ----------
+    missing : ndarray (n,), bool
+
+    Returns
+    -------
+    list of (int, int)
+    """
+    m = np.concatenate([[False], np.asarray(missing, dtype=bool), [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(m))
+    return [(int(s), int(e - s)) for s, e in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def linear_fill(y: np.ndarray, missing: np.ndarray | None = None) -> np.ndarray:
+    """Fill each unknown value on the straight line between the known values around it.
+
+    Before the first (after the last) known value, the first (last) known value is repeated.
+
+    Parameters
+    ----------
+    y : ndarray (n,)
+        The series; NaN counts as unknown.
+    missing : ndarray (n,), bool, optional
+        Also treat these positions as unknown.
+
+    Returns
+    -------
+    ndarray (n,), float
+
+    Raises
+    ------
+    ValueError
+        If no value is known, or shapes differ.
+    """
+    unknown = _unknown(y, missing)
+    t = np.arange(len(y))
+    out = np.asarray(y, dtype=float).copy()
+    out[unknown] = np.interp(t[unknown], t[~unknown], out[~unknown])
+    return out
+
+
+def carry_forward_fill(y: np.ndarray, missing: np.ndarray | None = None) -> np.ndarray:
+    """Fill each unknown value with the last known value before it (last observation carried
+    forward); unknown values before the first known one take that first known value.
+
+    Parameters and errors as :func:`linear_fill`.
+    """
+    unknown = _unknown(y, missing)
+    out = np.asarray(y, dtype=float).copy()
+    index = np.where(~unknown, np.arange(len(out)), -1)
+    index = np.maximum.accumulate(index)
+    first = int(np.argmax(~unknown))
+    index[index < 0] = first
+    return out[index]
+
+
+def seasonal_naive_fill(
+    y: np.ndarray, missing: np.ndarray | None = None, period: int = CO2_PERIOD
+) -> np.ndarray:
+    """Fill each unknown value with the value one ``period`` earlier ("the same week last
+    year"), going back whole periods until a known value is found. In the first period,
+    where there is no earlier year, the first known value whole periods later is used.
+
+    Parameters
+    ----------
+    y, missing
+        As :func:`linear_fill`.
+    period : int
+        Seasonal period in steps (52 for weekly data with a yearly cycle).
+
+    Returns
+    -------
+    ndarray (n,), float
+
+    Raises
+    ------
+    ValueError
+        If ``period`` < 1, or an unknown value in the first period has no known value a
+        whole number of periods after it.
+    """
+    if int(period) < 1:
+        raise ValueError(f"period must be >= 1, got {period}")
+    unknown = _unknown(y, missing)
+    out = np.asarray(y, dtype=float).copy()
+    for t in np.flatnonzero(unknown):  # in time order: t - period is filled already
+        if t >= period:
+            out[t] = out[t - period]
+            continue
+        later = np.flatnonzero(~unknown[t::period])  # first season: the same week a year on
+        if len(later) == 0:
+            raise ValueError(f"position {t} has no known value a whole number of periods away")
+        out[t] = out[t + period * later[0]]
+    return out
+
+
+def seasonal_linear_fill(
+    y: np.ndarray, missing: np.ndarray | None = None, period: int = CO2_PERIOD
+) -> np.ndarray:
+    """Seasonal naive plus a straight line: last year's values, shifted so that the fill
+    meets the known values at both ends of the gap.
+
+    The year-on-year difference :math:`d_t = y_t - y_{t-\\text{period}}` is interpolated
+    linearly across each gap and added to last year's value. A classical imputer that, like
+    the BiLSTM, uses both sides of the gap and the season. In the first period (no earlier
+    year) it falls back to :func:`seasonal_naive_fill`. Exact on "season plus straight line"
+    for gaps shorter than a period.
+
+    Parameters, returns and errors as :func:`seasonal_naive_fill`.
+    """
+    unknown = _unknown(y, missing)
+    filled = seasonal_naive_fill(y, unknown, period)
+    last_year = np.concatenate([np.full(period, np.nan), filled[:-period]])
+    diff = np.where(unknown, np.nan, np.asarray(y, dtype=float) - last_year)
+    diff_filled = linear_fill(diff)
+    out = np.asarray(y, dtype=float).copy()
+    fill = np.where(np.isfinite(last_year), last_year + diff_filled, filled)  # first period
+    out[unknown] = fill[unknown]
+    return out
+
+
+def season_features(dates: np.ndarray) -> np.ndarray:
+    """Time of year as a point on the unit circle: ``(sin, cos)`` of 2 pi * day / 365.25.
+
+    Parameters
+    ----------
+    dates : ndarray (n,), datetime64
+
+    Returns
+    -------
+    ndarray (n, 2), float
+        Known for every week, measured or not, so a model can use it inside gaps.
+    """
+    days = (np.asarray(dates, dtype="datetime64[D]") - np.datetime64("2000-01-01", "D"))
+    angle = 2 * np.pi * days.astype(float) / 365.25
+    return np.stack([np.sin(angle), np.cos(angle)], axis=-1)
+
+
+def fit_line(windows: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares straight line through the known values of each window.
+
+    Parameters
+    ----------
+    windows : ndarray (n, length)
+        Values (unknown ones may be NaN or anything: they are ignored).
+    known : ndarray (n, length), bool
+        True where a value may be used; each row needs at least two.
+
+    Returns
+    -------
+    level : ndarray (n,)
+        The line's value at the window's first step.
+    slope : ndarray (n,)
+        Change per step.
+
+    Raises
+    ------
+    ValueError
+        If a row has fewer than two known values.
+    """
+    known = np.asarray(known, dtype=bool)
+    if (known.sum(axis=1) < 2).any():
+        raise ValueError("each window needs at least two known values to fit a line")
+    t = np.arange(windows.shape[1], dtype=float)[None, :]
+    w = known.astype(float)
+    v = np.where(known, windows, 0.0)
+    n = w.sum(1)
+    t_mean = (w * t).sum(1) / n
+    v_mean = (w * v).sum(1) / n
+    dt = (t - t_mean[:, None]) * w
+    slope = (dt * (v - v_mean[:, None])).sum(1) / (dt * (t - t_mean[:, None])).sum(1)
+    return v_mean - slope * t_mean, slope
+
+
+def trend_of(level: np.ndarray, slope: np.ndarray, length: int) -> np.ndarray:
+    """The lines of :func:`fit_line` evaluated at steps ``0 .. length-1``: (n, length)."""
+    return level[:, None] + slope[:, None] * np.arange(length)[None, :]
+
+
+def sample_gaps(
+    region: tuple[int, int],
+    length: int,
+    gap_lengths: list[int] | np.ndarray,
+    n_per_length: int,
+    seed: int,
+    margin: int = 13,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random windows inside ``region``, each with one gap at a random place inside it.
+
+    Parameters
+    ----------
+    region : (int, int)
+        ``[start, stop)`` indices of the series the windows must lie in.
+    length : int
+        Window length in steps.
+    gap_lengths : sequence of int
+        Gap lengths; ``n_per_length`` windows for each.
+    n_per_length : int
+    seed : int
+        Seed of the NumPy generator (the same seed gives the same cases).
+    margin : int
+        Known steps kept at least on each side of the gap.
+
+    Returns
+    -------
+    starts : ndarray (m,), int
+        Window start indices in the series.
+    offsets : ndarray (m,), int
+        Gap start within the window.
+    gaps : ndarray (m,), int
+        Gap length.
+
+    Raises
+    ------
+    ValueError
+        If a window or a gap with its margins does not fit.
+    """
+    lo, hi = int(region[0]), int(region[1])
+    if hi - lo < length:
+        raise ValueError(f"region of {hi - lo} steps is shorter than the window ({length})")
+    gap_lengths = np.asarray(gap_lengths, dtype=int)
+    if (gap_lengths < 1).any() or (gap_lengths + 2 * margin > length).any():
+        raise ValueError("every gap must be >= 1 and fit in the window with its margins")
+    rng = np.random.default_rng(seed)
+    gaps = np.repeat(gap_lengths, n_per_length)
+    starts = rng.integers(lo, hi - length + 1, size=len(gaps))
+    offsets = rng.integers(margin, length - margin - gaps + 1)
+    return starts, offsets, gaps
+
+
+def window_inputs(
+    y: np.ndarray,
+    starts: np.ndarray,
+    offsets: np.ndarray,
+    gaps: np.ndarray,
+    length: int,
+    scale: float,
+    detrend: bool = True,
+    covariates: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """Model inputs for gap filling: each window's known values and a mask channel.
+
+    A window is ``y[start : start + length]``; its gap ``[offset, offset + gap)`` is hidden,
+    and NaN (unmeasured) steps are unknown too. With ``detrend``, the straight line fitted to
+    the window's **known** values (:func:`fit_line`) is subtracted, so that the network sees
+    the same kind of input in 1960 and in 2000 whatever the CO2 level; the prediction is
+    the residual, and the line is added back.
+
+    Parameters
+    ----------
+    y : ndarray (n,)
+    starts, offsets, gaps : ndarray (m,), int
+        As returned by :func:`sample_gaps`.
+    length : int
+    scale : float
+        Divide residuals by this (ppm), so inputs are of order one.
+    detrend : bool
+        Subtract each window's line (default); otherwise subtract ``level`` only, a constant
+        common to all windows (the first known value of the series), so the network sees
+        absolute CO2 levels.
+    covariates : ndarray (n, k), optional
+        Values known at every step whatever is missing (such as the time of year,
+        :func:`season_features`), appended as ``k`` more input channels.
+
+    Returns
+    -------
+    dict with
+        ``x`` (m, length, 2 + k) float32: scaled residual (0 where unknown), 1 where unknown,
+        then the covariates;
+        ``target`` (m, length, 1) float32: scaled residual of the true value (0 where NaN);
+        ``weight`` (m, length) float32: 1 on hidden steps that were measured, else 0;
+        ``trend`` (m, length): the subtracted line in ppm; ``truth`` (m, length): y.
+    """
+    y = np.asarray(y, dtype=float)
+    index = np.asarray(starts)[:, None] + np.arange(length)[None, :]
+    truth = y[index]
+    t = np.arange(length)[None, :]
+    hidden = (t >= np.asarray(offsets)[:, None]) & (t < (offsets + gaps)[:, None])
+    measured = np.isfinite(truth)
+    known = measured & ~hidden
+    if detrend:
+        trend = trend_of(*fit_line(truth, known), length)
+    else:
+        trend = np.full(truth.shape, y[np.isfinite(y)][0])
+    resid = (np.where(measured, truth, 0.0) - trend) / scale
+    x = np.stack([np.where(known, resid, 0.0), (~known).astype(float)], axis=-1)
+    if covariates is not None:
+        covariates = np.asarray(covariates, dtype=float).reshape(len(y), -1)
+        x = np.concatenate([x, covariates[index]], axis=-1)
+    return {
+        "x": x.astype(np.float32),
+        "target": np.where(measured, resid, 0.0)[..., None].astype(np.float32),
+        "weight": (hidden & measured).astype(np.float32),
+        "trend": trend,
+        "truth": truth,
+    }
+
+
+def baseline_fills(
+    y: np.ndarray, starts: np.ndarray, offsets: np.ndarray, gaps: np.ndarray,
+    length: int, period: int = CO2_PERIOD,
+) -> dict[str, np.ndarray]:
+    """The classical fills of each case's gap, computed on the whole series.
+
+    Each case hides its gap (and NaN weeks are unknown); the fill may read any known value
+    of the series (seasonal naive reads one period back, outside the window).
+
+    Returns
+    -------
+    dict name -> ndarray (m, length)
+        Filled windows for ``"linear"``, ``"seasonal naive"``, ``"carry-forward"`` and
+        ``"seasonal + linear"``.
+    """
+    fills = {
+        "linear": linear_fill,
+        "seasonal naive": lambda v, m: seasonal_naive_fill(v, m, period),
+        "carry-forward": carry_forward_fill,
+        "seasonal + linear": lambda v, m: seasonal_linear_fill(v, m, period),
+    }
+    out = {name: np.empty((len(starts), length)) for name in fills}
+    for i, (s, o, g) in enumerate(zip(starts, offsets, gaps, strict=True)):
+        hide = np.zeros(len(y), dtype=bool)
+        hide[s + o : s + o + g] = True
+        for name, fill in fills.items():
+            out[name][i] = fill(y, hide)[s : s + length]
+    return out
+
+
+def gap_rmse(
+    prediction: np.ndarray, truth: np.ndarray, weight: np.ndarray, gaps: np.ndarray
+) -> dict[str, float]:
+    """Root mean squared error over the hidden, measured steps: pooled and per gap length.
+
+    Parameters
+    ----------
+    prediction, truth : ndarray (m, length)
+        In the series' units (ppm).
+    weight : ndarray (m, length)
+        1 on the steps to score, 0 elsewhere.
+    gaps : ndarray (m,)
+        Each case's gap length.
+
+    Returns
+    -------
+    dict
+        ``"all"`` (every scored step pooled) and one entry per gap length (``"4"``, ...).
+
+    Raises
+    ------
+    ValueError
+        If no step is scored.
+    """
+    w = np.asarray(weight, dtype=float)
+    if w.sum() == 0:
+        raise ValueError("no step to score")
+    sq = np.where(w > 0, (np.asarray(prediction) - np.nan_to_num(truth)) ** 2, 0.0)
+    out = {"all": float(np.sqrt((sq * w).sum() / w.sum()))}
+    for g in np.unique(gaps):
+        rows = np.asarray(gaps) == g
+        out[str(int(g))] = float(np.sqrt((sq[rows] * w[rows]).sum() / w[rows].sum()))
+    return out
+
+
+def plot_rmse_by_gap(
+    results: dict[str, dict[str, float] | list[dict[str, float]]], units: str = "ppm",
+    title: str = "Gap-filling error by gap length",
+) -> plt.Figure:
+    """Bar chart of RMSE per gap length for each method (seeded arms: mean, sd as error bar).
+
+    Parameters
+    ----------
+    results : dict
+        Method name -> the dict of :func:`gap_rmse`, or a list of them (one per seed).
+    units : str
+        Units of the series, for the axis label.
+    title : str
+    """
+    methods = list(results)
+    lengths = [k for k in next(iter(np.atleast_1d(results[methods[0]]))) if k != "all"]
+    fig, ax = plt.subplots(figsize=(9, 4))
+    width = 0.8 / len(methods)
+    for j, name in enumerate(methods):
+        runs = results[name] if isinstance(results[name], list) else [results[name]]
+        values = np.array([[r[k] for k in lengths] for r in runs])
+        ax.bar(
+            np.arange(len(lengths)) + j * width, values.mean(0), width,
+            yerr=values.std(0, ddof=1) if len(runs) > 1 else None, capsize=3,
+            label=name + (f" ({len(runs)} seeds)" if len(runs) > 1 else ""),
+        )
+    ax.set_xticks(np.arange(len(lengths)) + width * (len(methods) - 1) / 2, lengths)
+    ax.set_xlabel("gap length (weeks)")
+    ax.set_ylabel(f"RMSE ({units})")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    ax.grid(True, axis="y", alpha=0.3)
+    return fig
+
+
+def build_gap_filler(length: int, units: int = 32, bidirectional: bool = True,
+                     learning_rate: float = 1e-2, channels: int = 2):
+    """A sequence-to-sequence imputer: (forward or bidirectional) LSTM -> Dense(1) per step.
+
+    Input (batch, length, channels): scaled residual, the unknown flag and any covariates
+    (:func:`window_inputs`).
+    Output (batch, length, 1): the predicted residual at every step; the loss is weighted so
+    that only hidden, measured steps count (``sample_weight`` = ``weight``). The forward
+    model's output at step *t* depends on steps ``<= t`` only; the bidirectional one reads the
+    whole window, both sides of the gap, as BRITS does (Cao et al. 2018,
+    https://arxiv.org/abs/1805.10572).
+
+    Returns
+    -------
+    keras.Model
+        Compiled with Adam and mean squared error.
+    """
+    import keras  # noqa: PLC0415
+
+    inputs = keras.Input((length, channels), name="window")
+    lstm = keras.layers.LSTM(units, return_sequences=True, name="lstm")
+    layer = keras.layers.Bidirectional(lstm, name="bilstm") if bidirectional else lstm
+    outputs = keras.layers.Dense(1, name="residual")(layer(inputs))
+    model = keras.Model(inputs, outputs, name="bilstm_filler" if bidirectional else "lstm_filler")
+    model.compile(keras.optimizers.Adam(learning_rate), "mse")
+    return model
+
+
+def build_forecaster(past: int, horizon: int, units: int = 32, learning_rate: float = 1e-2,
+                     channels: int = 2):
+    """A direct multi-step forecaster: BiLSTM over the PAST window -> Dense(horizon).
+
+    Reading the past window in both directions is legitimate: every step of it is known at
+    the forecast origin. Input (batch, past, channels) as :func:`window_inputs` (its first ``past``
+    steps); output (batch, horizon): the scaled residuals of the next ``horizon`` steps
+    about the line fitted to the past window.
+
+    Returns
+    -------
+    keras.Model
+        Compiled with Adam and mean squared error.
+    """
+    import keras  # noqa: PLC0415
+
+    inputs = keras.Input((past, channels), name="past")
+    state = keras.layers.Bidirectional(keras.layers.LSTM(units), name="bilstm")(inputs)
+    outputs = keras.layers.Dense(horizon, name="horizon")(state)
+    model = keras.Model(inputs, outputs, name="bilstm_forecaster")
+    model.compile(keras.optimizers.Adam(learning_rate), "mse")
+    return model
+
+
+def plot_detrending(
+    weeks: np.ndarray, truth: np.ndarray, trend: np.ndarray, hidden: np.ndarray,
+    title: str = "One window before and after removing its line",
+) -> plt.Figure:
+    """Left: a window in ppm, its hidden gap and the line fitted to its known weeks.
+    Right: what the network sees, the residual about that line (the gap's true residual
+    dashed: the target).
+
+    Parameters
+    ----------
+    weeks : ndarray (length,), datetime64
+    truth, trend : ndarray (length,)
+        Measured values and the fitted line, ppm.
+    hidden : ndarray (length,), bool
+        The gap.
+    """
+    fig, (ax_raw, ax_res) = plt.subplots(1, 2, figsize=(11, 3.6))
+    known = np.where(hidden, np.nan, truth)
+    gap = np.where(hidden, truth, np.nan)
+    ax_raw.plot(weeks, known, ".-", ms=3, label="known weeks")
+    ax_raw.plot(weeks, gap, ".--", ms=3, color="tab:red", label="hidden gap (truth)")
+    ax_raw.plot(weeks, trend, color="k", lw=1, label="line fitted to known weeks")
+    ax_raw.set_ylabel("CO$_2$ (ppm)")
+    ax_res.plot(weeks, known - trend, ".-", ms=3, label="input: residual of known weeks")
+    ax_res.plot(weeks, gap - trend, ".--", ms=3, color="tab:red", label="target: residual in gap")
+    ax_res.axhline(0, color="k", lw=1)
+    ax_res.set_ylabel("residual about the line (ppm)")
+    for ax in (ax_raw, ax_res):
+        ax.set_xlabel("week")
+        ax.legend(fontsize=8)
+        ax.grid(True, alpha=0.3)
+        ax.tick_params(axis="x", labelrotation=30)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_filled_gaps(
+    weeks: np.ndarray, ppm: np.ndarray, filled: np.ndarray, zoom: tuple[int, int],
+    title: str = "The record's real missing weeks, filled by the BiLSTM",
+) -> plt.Figure:
+    """Left: the whole record with the filled weeks marked. Right: a zoom on ``zoom``
+    (``[start, stop)`` indices), the filled weeks next to the linear-interpolation fill.
+
+    Parameters
+    ----------
+    weeks : ndarray (n,), datetime64
+    ppm : ndarray (n,)
+        The record, NaN where not measured.
+    filled : ndarray (n,)
+        The model's fill at NaN weeks (other entries ignored).
+    zoom : (int, int)
+    """
+    missing = np.isnan(ppm)
+    fig, (ax_all, ax_zoom) = plt.subplots(1, 2, figsize=(11, 3.8))
+    ax_all.plot(weeks, ppm, lw=0.6, label="measured")
+    ax_all.plot(weeks[missing], filled[missing], "r.", ms=4, label="filled (no ground truth)")
+    lo, hi = zoom
+    sl = slice(lo, hi)
+    ax_zoom.plot(weeks[sl], ppm[sl], ".-", ms=3, label="measured")
+    ax_zoom.plot(weeks[sl], np.where(missing, filled, np.nan)[sl], "r.-", ms=5,
+                 label="BiLSTM fill")
+    ax_zoom.plot(weeks[sl], np.where(missing, linear_fill(ppm), np.nan)[sl], "k:",
+                 label="linear interpolation")
+    for ax in (ax_all, ax_zoom):
+        ax.set_xlabel("week")
+        ax.set_ylabel("CO$_2$ (ppm)")
+        ax.legend(fontsize=8)
+        ax.grid(True, alpha=0.3)
+        ax.tick_params(axis="x", labelrotation=30)
+    ax_all.set_title("whole record")
+    ax_zoom.set_title("the longest gap")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_forecasts(
+    weeks: np.ndarray, truth: np.ndarray, origin: int, forecasts: dict[str, np.ndarray],
+    title: str = "One forecast origin",
+) -> plt.Figure:
+    """The measured series around a forecast origin and each method's forecast after it.
+
+    Parameters
+    ----------
+    weeks : ndarray (length,), datetime64
+    truth : ndarray (length,)
+        Measured values over the plotted window (ppm).
+    origin : int
+        Index in the window of the first forecast step.
+    forecasts : dict name -> ndarray (horizon,)
+    """
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    ax.plot(weeks, truth, "k.-", ms=3, lw=0.8, label="measured")
+    ax.axvline(weeks[origin], color="grey", ls="--", label="forecast origin")
+    for name, values in forecasts.items():
+        ax.plot(weeks[origin : origin + len(values)], values, lw=2, label=name)
+    ax.set_xlabel("week")
+    ax.set_ylabel("CO$_2$ (ppm)")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    ax.grid(True, alpha=0.3)
+    return fig

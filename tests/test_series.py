@@ -1,0 +1,178 @@
+"""Tests of the series helpers: fills, lines, windows, gap RMSE (chapter 7)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bilstm_utils.series import (
+    baseline_fills,
+    carry_forward_fill,
+    fit_line,
+    gap_rmse,
+    linear_fill,
+    load_co2,
+    missing_runs,
+    sample_gaps,
+    seasonal_linear_fill,
+    seasonal_naive_fill,
+    window_inputs,
+)
+
+NAN = np.nan
+
+
+def test_missing_runs():
+    assert missing_runs(np.array([0, 1, 1, 0, 1, 0, 0, 1], bool)) == [(1, 2), (4, 1), (7, 1)]
+    assert missing_runs(np.zeros(3, bool)) == []
+
+
+def test_linear_fill_by_hand():
+    y = np.array([1.0, NAN, NAN, 4.0, 5.0, 6.0])
+    hide = np.array([0, 0, 0, 0, 1, 0], bool)
+    np.testing.assert_allclose(linear_fill(y, hide), [1, 2, 3, 4, 5, 6])
+    # the ends repeat the nearest known value; the input is not modified
+    np.testing.assert_allclose(linear_fill(np.array([NAN, 2.0, NAN])), [2, 2, 2])
+    assert np.isnan(y[1])
+
+
+def test_carry_forward_by_hand():
+    y = np.array([NAN, 3.0, NAN, 5.0, 7.0])
+    hide = np.array([0, 0, 0, 0, 1], bool)
+    np.testing.assert_allclose(carry_forward_fill(y, hide), [3, 3, 3, 5, 5])
+
+
+def test_seasonal_naive_goes_back_whole_periods():
+    y = np.array([1.0, 2.0, 10.0, NAN, NAN, 30.0])
+    hide = np.array([0, 0, 0, 0, 0, 1], bool)
+    # period 2: y3 <- y1 = 2; y4 <- y2 = 10; y5 (hidden) <- y3 (filled) = 2
+    np.testing.assert_allclose(seasonal_naive_fill(y, hide, period=2), [1, 2, 10, 2, 10, 2])
+    # first period: the same phase a period later
+    np.testing.assert_allclose(seasonal_naive_fill(np.array([NAN, 1, 5, 2.0]), period=2)[0], 5)
+    with pytest.raises(ValueError, match="period"):
+        seasonal_naive_fill(np.array([1.0, NAN, 3.0]), period=0)
+    with pytest.raises(ValueError, match="whole number of periods"):
+        seasonal_naive_fill(np.array([NAN, 1.0, NAN]), period=2)
+
+
+def test_seasonal_linear_is_exact_on_season_plus_line():
+    t = np.arange(40)
+    y = 0.3 * t + np.tile([0.0, 2.0, -1.0, 1.0], 10)  # period 4 plus a line
+    hide = np.zeros(40, bool)
+    hide[17:20] = True  # a gap shorter than a period
+    np.testing.assert_allclose(seasonal_linear_fill(y, hide, period=4), y)
+    # seasonal naive misses the line by one period's rise, 0.3 * 4
+    err = seasonal_naive_fill(y, hide, period=4)[hide] - y[hide]
+    np.testing.assert_allclose(err, -1.2)
+
+
+def test_fills_reject_bad_input():
+    with pytest.raises(ValueError, match="no known value"):
+        linear_fill(np.array([NAN, NAN]))
+    with pytest.raises(ValueError, match="1-D"):
+        linear_fill(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="shape"):
+        carry_forward_fill(np.ones(3), np.zeros(2, bool))
+
+
+def test_fit_line_uses_known_values_only():
+    w = np.array([[1.0, 3.0, 99.0, 7.0], [2.0, 2.0, 2.0, -50.0]])
+    known = np.array([[1, 1, 0, 1], [1, 1, 1, 0]], bool)
+    level, slope = fit_line(w, known)
+    np.testing.assert_allclose(level, [1, 2])
+    np.testing.assert_allclose(slope, [2, 0], atol=1e-12)
+    with pytest.raises(ValueError, match="two known"):
+        fit_line(w, np.array([[1, 0, 0, 0], [1, 1, 0, 0]], bool))
+
+
+def test_sample_gaps_fit_inside_region_and_window():
+    starts, offsets, gaps = sample_gaps((100, 300), 50, [4, 10], 20, seed=0, margin=5)
+    assert len(starts) == 40 and sorted(set(gaps)) == [4, 10]
+    assert starts.min() >= 100 and (starts + 50).max() <= 300
+    assert offsets.min() >= 5 and (offsets + gaps).max() <= 45
+    again = sample_gaps((100, 300), 50, [4, 10], 20, seed=0, margin=5)
+    np.testing.assert_array_equal(again[0], starts)
+    with pytest.raises(ValueError, match="shorter"):
+        sample_gaps((0, 10), 50, [4], 1, seed=0)
+    with pytest.raises(ValueError, match="fit"):
+        sample_gaps((0, 100), 20, [15], 1, seed=0, margin=5)
+
+
+def test_window_inputs_hide_the_gap_and_remove_the_line():
+    y = 10.0 + 0.5 * np.arange(30)
+    y[3] = NAN  # an unmeasured step
+    d = window_inputs(y, np.array([0]), np.array([5]), np.array([3]), 12, scale=2.0)
+    x, w = d["x"][0], d["weight"][0]
+    np.testing.assert_array_equal(x[:, 1], [0, 0, 0, 1, 0, 1, 1, 1, 0, 0, 0, 0])  # unknown flag
+    np.testing.assert_array_equal(w, [0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0])
+    np.testing.assert_allclose(d["trend"][0], 10.0 + 0.5 * np.arange(12))
+    np.testing.assert_allclose(x[:, 0], 0, atol=1e-5)  # a line leaves no residual
+    np.testing.assert_allclose(d["target"][0, 5:8, 0], 0, atol=1e-5)
+    # no detrending: residuals carry the level, hidden values stay out of the input
+    raw = window_inputs(y, np.array([0]), np.array([5]), np.array([3]), 12, 1.0, detrend=False)
+    np.testing.assert_allclose(raw["x"][0, :3, 0], [0, 0.5, 1.0])
+    np.testing.assert_array_equal(raw["x"][0, 5:8, 0], 0)
+
+
+def test_gap_rmse_pooled_and_per_length():
+    truth = np.zeros((2, 3))
+    pred = np.array([[3.0, 4.0, 100.0], [1.0, 0.0, 0.0]])
+    weight = np.array([[1, 1, 0], [1, 0, 0]], float)
+    r = gap_rmse(pred, truth, weight, np.array([2, 1]))
+    assert r["2"] == pytest.approx(np.sqrt(12.5)) and r["1"] == pytest.approx(1.0)
+    assert r["all"] == pytest.approx(np.sqrt(26 / 3))
+    with pytest.raises(ValueError, match="no step"):
+        gap_rmse(pred, truth, 0 * weight, np.array([2, 1]))
+
+
+def test_baseline_fills_never_read_the_hidden_values():
+    y = np.sin(np.arange(60) * 2 * np.pi / 8)
+    spoiled = y.copy()
+    spoiled[30:34] = 1e6  # if any fill read the hidden values, it would show
+    a = baseline_fills(y, np.array([20]), np.array([10]), np.array([4]), 20, period=8)
+    b = baseline_fills(spoiled, np.array([20]), np.array([10]), np.array([4]), 20, period=8)
+    for name in a:
+        np.testing.assert_allclose(a[name][0, 10:14], b[name][0, 10:14])
+    np.testing.assert_allclose(a["seasonal naive"][0, 10:14], y[30:34], atol=1e-12)
+
+
+def test_co2_record_as_documented():
+    weeks, ppm = load_co2()
+    assert len(ppm) == 2284 and np.isnan(ppm).sum() == 59
+    runs = missing_runs(np.isnan(ppm))
+    assert len(runs) == 22 and max(length for _, length in runs) == 18
+    assert str(weeks[0]) == "1958-03-29" and 300 < np.nanmin(ppm) < np.nanmax(ppm) < 380
+
+
+def test_forward_filler_is_causal_and_bidirectional_is_not():
+    import bilstm_utils  # noqa: F401  (quiet TensorFlow first)
+    from bilstm_utils.series import build_forecaster, build_gap_filler
+
+    bilstm_utils.set_seed(0)
+    x = np.random.default_rng(0).normal(size=(2, 10, 2)).astype("float32")
+    later = x.copy()
+    later[:, 6:] += 1.0  # change only steps 6..9
+    for bidirectional, same in ((False, True), (True, False)):
+        model = build_gap_filler(10, units=4, bidirectional=bidirectional)
+        a, b = model.predict(x, verbose=0), model.predict(later, verbose=0)
+        assert a.shape == (2, 10, 1)
+        assert np.allclose(a[:, :6], b[:, :6], atol=1e-6) == same
+    assert build_forecaster(8, 3, units=4).predict(x[:, :8], verbose=0).shape == (2, 3)
+
+
+def test_season_features_repeat_every_year():
+    from bilstm_utils.series import season_features
+
+    f = season_features(np.array(["2000-01-01", "2000-07-02", "2001-01-01"], "datetime64[D]"))
+    np.testing.assert_allclose(f[0], [0, 1], atol=1e-12)
+    np.testing.assert_allclose(f[1, 1], -1, atol=1e-3)  # half a year later: opposite
+    np.testing.assert_allclose(np.hypot(*f.T), 1)
+    np.testing.assert_allclose(f[2], f[0], atol=0.02)  # 366 days: 0.75 day past a year
+
+
+def test_window_inputs_append_covariates():
+    y = np.arange(20.0)
+    cov = np.stack([np.arange(20.0), -np.arange(20.0)], axis=1)
+    d = window_inputs(y, np.array([3]), np.array([4]), np.array([2]), 8, 1.0, covariates=cov)
+    assert d["x"].shape == (1, 8, 4)
+    np.testing.assert_array_equal(d["x"][0, :, 2], np.arange(3, 11))
