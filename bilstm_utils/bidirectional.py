@@ -20,6 +20,18 @@ forward state after :math:`x_{T-1}` and the backward state after :math:`x_0`.
 
 Masks follow Keras: at a masked step the state is carried over unchanged, and (as
 ``Bidirectional`` sets ``zero_output_for_mask=return_sequences``) the output there is zero.
+A standalone Keras RNN layer keeps ``zero_output_for_mask=False`` and repeats its previous
+output instead (see :func:`bilstm_utils.lstm.lstm_forward`).
+
+On a GPU, Keras's TensorFlow backend runs an LSTM with cuDNN only if the mask is
+*right-padded* (every row is ``True ... True False ... False``) and no row is fully
+masked; otherwise a ``tf.Assert`` stops the model (``keras/src/backend/tensorflow/rnn.py``).
+:func:`cudnn_mask_ok` checks that predicate on a NumPy mask.
+
+Sources: Schuster and Paliwal (1997), "Bidirectional recurrent neural networks",
+https://doi.org/10.1109/78.650093; Graves and Schmidhuber (2005), "Framewise phoneme
+classification with bidirectional LSTM and other neural network architectures",
+https://doi.org/10.1016/j.neunet.2005.06.042.
 """
 
 from __future__ import annotations
@@ -50,6 +62,7 @@ def lstm_read(
     weights: Weights,
     mask: np.ndarray | None = None,
     go_backwards: bool = False,
+    zero_output_for_mask: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run one LSTM direction over ``x``, optionally backwards and with a mask.
 
@@ -61,10 +74,14 @@ def lstm_read(
         ``(kernel, recurrent_kernel, bias)`` in Keras's layout (see :mod:`bilstm_utils.lstm`).
     mask : ndarray of bool, shape (batch, time), optional
         ``True`` where a step is real, ``False`` at padding. At a masked step the hidden and
-        cell states are carried over unchanged and the output is zero. ``None`` means every
-        step is real. Passed on to :func:`bilstm_utils.lstm.lstm_forward`.
+        cell states are carried over unchanged. ``None`` means every step is real. Passed on
+        to :func:`bilstm_utils.lstm.lstm_forward`.
     go_backwards : bool
         Read the steps from last to first, like ``keras.layers.LSTM(go_backwards=True)``.
+    zero_output_for_mask : bool
+        Output zeros at masked steps (``True``, as a direction inside ``Bidirectional`` with
+        ``return_sequences=True`` does) or repeat the previous output (``False``, a standalone
+        Keras LSTM's default).
 
     Returns
     -------
@@ -87,7 +104,8 @@ def lstm_read(
     if go_backwards:
         x = x[:, ::-1]
         mask = None if mask is None else mask[:, ::-1]
-    result = lstm_forward(x, kernel, recurrent_kernel, bias, mask=mask)
+    result = lstm_forward(x, kernel, recurrent_kernel, bias, mask=mask,
+                          zero_output_for_mask=zero_output_for_mask)
     return result.outputs, result.h
 
 
@@ -131,8 +149,9 @@ def bidirectional_lstm_forward(
     merge_mode: str | None = "concat",
     return_sequences: bool = False,
     mask: np.ndarray | None = None,
+    return_state: bool = False,
 ):
-    """NumPy ``Bidirectional(LSTM(units, return_sequences=...), merge_mode=...)``.
+    """NumPy ``Bidirectional(LSTM(units, return_sequences=..., return_state=...), merge_mode=...)``.
 
     Parameters
     ----------
@@ -147,25 +166,47 @@ def bidirectional_lstm_forward(
         ``False``: the final states only, shape (batch, features).
     mask : ndarray of bool, shape (batch, time), optional
         Keras's mask (e.g. from ``Embedding(mask_zero=True)``): ``False`` at padding.
+    return_state : bool
+        Also return the final states of both directions, in Keras's order.
 
     Returns
     -------
-    ndarray or list of two ndarrays
+    ndarray or list of ndarrays
         The merged output, with ``features = 2 * units`` for ``"concat"`` and ``units``
-        otherwise; for ``merge_mode=None`` the list ``[forward, backward]``.
+        otherwise; for ``merge_mode=None`` the list ``[forward, backward]``. With
+        ``return_state=True`` the list ``[output, h_forward, c_forward, h_backward,
+        c_backward]`` (``output`` itself a list of two for ``merge_mode=None``, flattened
+        into the front of the list as Keras does), each state of shape (batch, units).
     """
     if merge_mode not in MERGE_MODES:
         raise ValueError(f"merge_mode must be one of {MERGE_MODES}, got {merge_mode!r}")
-    fw_seq, fw_h = lstm_read(x, forward_weights, mask=mask, go_backwards=False)
-    bw_seq, bw_h = lstm_read(x, backward_weights, mask=mask, go_backwards=True)
-    if fw_h.shape != bw_h.shape:
+    x = np.asarray(x)
+    if x.ndim != 3:
+        raise ValueError(f"x must have shape (batch, time, input_dim), got {x.shape}")
+    if mask is not None and np.asarray(mask).shape != x.shape[:2]:
         raise ValueError(
-            f"the two directions must have the same number of units, got {fw_h.shape[1]} "
-            f"(forward) and {bw_h.shape[1]} (backward)"
+            f"mask must have shape (batch, time) = {x.shape[:2]}, got {np.asarray(mask).shape}"
+        )
+    runs = []
+    for weights, name, backwards in ((forward_weights, "forward_weights", False),
+                                     (backward_weights, "backward_weights", True)):
+        xs = x[:, ::-1] if backwards else x
+        m = None if mask is None else np.asarray(mask)[:, ::-1] if backwards else mask
+        runs.append(lstm_forward(xs, *_unpack(weights, name), mask=m, zero_output_for_mask=True))
+    fw, bw = runs
+    if fw.h.shape != bw.h.shape:
+        raise ValueError(
+            f"the two directions must have the same number of units, got {fw.h.shape[1]} "
+            f"(forward) and {bw.h.shape[1]} (backward)"
         )
     if return_sequences:
-        return merge(fw_seq, bw_seq[:, ::-1], merge_mode)
-    return merge(fw_h, bw_h, merge_mode)
+        output = merge(fw.outputs, bw.outputs[:, ::-1], merge_mode)
+    else:
+        output = merge(fw.h, bw.h, merge_mode)
+    if not return_state:
+        return output
+    outputs = output if isinstance(output, list) else [output]
+    return [*outputs, fw.h, fw.c, bw.h, bw.c]
 
 
 def last_read_positions(time: int) -> dict[str, int]:
@@ -189,10 +230,10 @@ def last_read_positions(time: int) -> dict[str, int]:
 def plot_time_alignment(time: int = 5, ax=None):
     """Draw which step of each direction lands at which output position.
 
-    Three lanes: the forward layer's steps in reading order (bottom), the backward layer's
-    steps in reading order (top), and the merged output (middle). Arrows show that forward
-    step ``k`` goes to position ``k`` and backward step ``k`` (which read ``x_{T-1-k}``) goes
-    to position ``T - 1 - k``.
+    Three lanes: the forward layer's steps (bottom), the backward layer's steps (top) and the
+    merged output (middle), each step drawn above or below the output position it lands on:
+    forward step ``k`` at position ``k``, backward step ``k`` (which read ``x_{T-1-k}``) at
+    position ``T - 1 - k``. Dashed arrows give each layer's reading order.
 
     Parameters
     ----------
@@ -217,26 +258,35 @@ def plot_time_alignment(time: int = 5, ax=None):
     for k in range(time):
         ax.text(k, lanes["forward"], f"step {k}\nreads $x_{{{k}}}$", ha="center", va="center",
                 bbox={**box, "fc": "#dbe9f6", "ec": fw_color}, fontsize=8)
-        ax.text(k, lanes["backward"], f"step {k}\nreads $x_{{{time - 1 - k}}}$", ha="center",
-                va="center", bbox={**box, "fc": "#fde5cc", "ec": bw_color}, fontsize=8)
+        # The backward layer's step k is drawn above the position it lands on, T - 1 - k: the
+        # flip is in the numbering (step 0 on the right), so no two arrows cross.
+        ax.text(time - 1 - k, lanes["backward"], f"step {k}\nreads $x_{{{time - 1 - k}}}$",
+                ha="center", va="center", bbox={**box, "fc": "#fde5cc", "ec": bw_color},
+                fontsize=8)
         ax.text(k, lanes["merged"], f"$t={k}$\n$[\\overrightarrow{{h}}_{{{k}}};"
                 f"\\overleftarrow{{h}}_{{{k}}}]$", ha="center", va="center",
                 bbox={**box, "fc": "white", "ec": "gray"}, fontsize=8)
-        ax.annotate("", xy=(k - 0.08, lanes["merged"] - 0.2), xytext=(k - 0.08, 0.25),
+        ax.annotate("", xy=(k, lanes["merged"] - 0.3), xytext=(k, 0.3),
                     arrowprops={"arrowstyle": "->", "color": fw_color, "lw": 1.5})
-        ax.annotate("", xy=(time - 1 - k + 0.08, lanes["merged"] + 0.2), xytext=(k, 1.75),
+        ax.annotate("", xy=(k, lanes["merged"] + 0.3), xytext=(k, 1.7),
                     arrowprops={"arrowstyle": "->", "color": bw_color, "lw": 1.5})
+    # Reading order along each lane.
+    ax.annotate("", xy=(time - 1 + 0.1, -0.45), xytext=(-0.1, -0.45),
+                arrowprops={"arrowstyle": "->", "color": fw_color, "lw": 1.2, "ls": "--"})
+    ax.annotate("", xy=(-0.1, 2.45), xytext=(time - 1 + 0.1, 2.45),
+                arrowprops={"arrowstyle": "->", "color": bw_color, "lw": 1.2, "ls": "--"})
     ax.plot([], [], color=fw_color, lw=2, label="forward layer: step $k$ → position $k$")
     ax.plot([], [], color=bw_color, lw=2, label="backward layer: step $k$ → position $T-1-k$")
+    ax.plot([], [], color="gray", lw=1.2, ls="--", label="reading order of each layer")
     ax.set_xlim(-0.7, time - 0.3)
-    ax.set_ylim(-0.6, 2.9)
+    ax.set_ylim(-0.7, 3.3)
     ax.set_yticks(list(lanes.values()))
-    ax.set_yticklabels(["forward\n(reading order)", "merged output", "backward\n(reading order)"])
+    ax.set_yticklabels(["forward layer", "merged output", "backward layer"])
     ax.set_xticks(range(time))
-    ax.set_xlabel("step index $k$ (lanes top and bottom) / output position $t$ (middle lane)")
+    ax.set_xlabel("output position $t$ (every lane is drawn at the position its output lands on)")
     ax.set_ylabel("lane")
     ax.set_title(f"Bidirectional re-alignment, T = {time}: the backward outputs are flipped back")
-    ax.legend(loc="upper center", ncol=2, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 1.0))
+    ax.legend(loc="upper center", ncol=3, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 1.01))
     return ax
 
 
@@ -249,6 +299,7 @@ def build_recurrent_model(
     embed_dim: int = 8,
     hidden: int = 0,
     learning_rate: float = 1e-2,
+    use_cudnn: bool | str = "auto",
 ):
     """A small compiled Keras model: ``Embedding -> [Bidirectional](LSTM) -> Dense(1, sigmoid)``.
 
@@ -272,6 +323,10 @@ def build_recurrent_model(
         Units of an optional ReLU ``Dense`` layer before the output (0: none).
     learning_rate : float
         Adam's learning rate.
+    use_cudnn : {"auto", True, False}
+        Passed to ``keras.layers.LSTM``. On a GPU, ``"auto"`` uses cuDNN, which accepts only
+        right-padded masks (see :func:`cudnn_mask_ok`); pass ``False`` for a masked model fed
+        pre-padded sequences. Ignored on a CPU.
 
     Returns
     -------
@@ -292,10 +347,12 @@ def build_recurrent_model(
     )
     if bidirectional:
         recurrent = keras.layers.Bidirectional(
-            keras.layers.LSTM(units, return_sequences=return_sequences), name="recurrent"
+            keras.layers.LSTM(units, return_sequences=return_sequences, use_cudnn=use_cudnn),
+            name="recurrent",
         )
     else:
-        recurrent = keras.layers.LSTM(units, return_sequences=return_sequences, name="recurrent")
+        recurrent = keras.layers.LSTM(units, return_sequences=return_sequences,
+                                      use_cudnn=use_cudnn, name="recurrent")
     h = recurrent(h)
     if hidden:
         h = keras.layers.Dense(hidden, activation="relu", name="hidden")(h)
@@ -307,3 +364,155 @@ def build_recurrent_model(
         metrics=["accuracy"],
     )
     return model
+
+
+def recurrent_submodel(model):
+    """The part of a :func:`build_recurrent_model` model up to its recurrent layer's output.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A model with a layer named ``"recurrent"``.
+
+    Returns
+    -------
+    keras.Model
+        Same input, output = the recurrent layer's output (shares the trained weights).
+    """
+    import keras  # noqa: PLC0415
+
+    return keras.Model(model.input, model.get_layer("recurrent").output)
+
+
+def cudnn_mask_ok(mask: np.ndarray) -> bool:
+    """Whether Keras's TensorFlow backend can run a masked LSTM/GRU on this mask with cuDNN.
+
+    The same predicate as ``_assert_valid_mask`` in ``keras/src/backend/tensorflow/rnn.py``
+    (Keras 3): every row must be *right-padded*, i.e. ``True`` steps first and then only
+    ``False`` (``_is_sequence_right_padded``), and no row may be all ``False``
+    (``_has_fully_masked_sequence``). On a GPU, a mask that fails it stops the model with a
+    ``tf.Assert`` error unless the layer has ``use_cudnn=False``.
+
+    Parameters
+    ----------
+    mask : array_like of bool, shape (batch, time)
+        ``True`` at real steps, ``False`` at padding (e.g. ``tokens != 0``).
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    ValueError
+        If ``mask`` is not two-dimensional.
+    """
+    mask = np.asarray(mask).astype(bool)
+    if mask.ndim != 2:
+        raise ValueError(f"mask must have shape (batch, time), got {mask.shape}")
+    lengths = mask.sum(axis=1)
+    right_padded = np.arange(mask.shape[1])[None, :] < lengths[:, None]
+    return bool(np.array_equal(mask, right_padded) and np.all(lengths > 0))
+
+
+def plot_task_accuracies(
+    accuracies,
+    tasks,
+    models,
+    chance: float,
+    title: str = "Reading the future: unidirectional vs bidirectional",
+    ax=None,
+):
+    """Grouped bars: one group per task, one bar per model, with the chance level.
+
+    Parameters
+    ----------
+    accuracies : mapping of (task, model) to float
+        Test accuracy of each model on each task, in [0, 1].
+    tasks : mapping of str to str
+        Task key to its axis label, in drawing order.
+    models : mapping of str to str
+        Model key to its legend label, in drawing order.
+    chance : float
+        Accuracy of the best guess that ignores the input, drawn as a dashed line.
+    title : str
+        The axes title.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    missing = [(t, m) for t in tasks for m in models if (t, m) not in accuracies]
+    if missing:
+        raise ValueError(f"no accuracy for {missing}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 4.2))
+    positions = np.arange(len(tasks))
+    width = 0.8 / len(models)
+    for k, (key, label) in enumerate(models.items()):
+        offset = (k - (len(models) - 1) / 2) * width
+        values = [accuracies[task, key] for task in tasks]
+        bars = ax.bar(positions + offset, values, width=width, label=label)
+        ax.bar_label(bars, fmt="%.3f", fontsize=8)
+    ax.axhline(chance, color="black", linestyle="--", label=f"chance ({chance:.2f})")
+    ax.set_xticks(positions, list(tasks.values()))
+    ax.set_ylabel("test accuracy")
+    ax.set_xlabel("task")
+    ax.set_ylim(0, 1.12)
+    ax.set_title(title)
+    # Below the axes, so that no bar is hidden behind it.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8)
+    return ax
+
+
+def plot_probe_accuracy(
+    pad_steps,
+    curves,
+    chance: float,
+    title: str = "Unmasked: is the last real token still decodable after k padding steps?",
+    ax=None,
+):
+    """Probe accuracy against the number of padding steps read, mean and spread over seeds.
+
+    Parameters
+    ----------
+    pad_steps : sequence of int
+        Numbers of padding steps read after the last real token.
+    curves : mapping of str to array_like, shape (n_seeds, len(pad_steps))
+        Legend label to the probe's accuracy per seed and padding step.
+    chance : float
+        Accuracy of guessing the most frequent value, drawn as a dashed line.
+    title : str
+        The axes title.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 4))
+    for (label, values), marker in zip(curves.items(), "osD^", strict=False):
+        values = np.asarray(values, dtype=float)
+        if values.ndim != 2 or values.shape[1] != len(pad_steps):
+            raise ValueError(
+                f"{label!r}: expected shape (n_seeds, {len(pad_steps)}), got {values.shape}"
+            )
+        mean, spread = values.mean(axis=0), values.std(axis=0)
+        line = ax.plot(pad_steps, mean, marker=marker, label=f"{label} (mean of {len(values)})")
+        ax.fill_between(pad_steps, mean - spread, mean + spread, alpha=0.2,
+                        color=line[0].get_color())
+    ax.axhline(chance, color="black", linestyle="--", label=f"chance ({chance:.3f})")
+    ax.set_xlabel("padding steps read after the last real token")
+    ax.set_ylabel("probe accuracy (held-out folds)")
+    ax.set_ylim(0, 1.05)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax

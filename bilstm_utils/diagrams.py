@@ -58,7 +58,9 @@ def draw_lstm_cell(ax: plt.Axes | None = None) -> plt.Axes:
     The inputs :math:`h_{t-1}` and :math:`x_t` are concatenated on the bottom line and
     feed the four gates; the forget gate scales :math:`c_{t-1}`, the input gate scales
     the candidate :math:`\\tilde c_t`, their sum is :math:`c_t`, and the output gate
-    scales :math:`\\tanh(c_t)` to give :math:`h_t`.
+    scales :math:`\\tanh(c_t)` to give :math:`h_t`, which leaves the cell twice: as the
+    layer's output at step ``t`` (downwards) and as the hidden state of step ``t + 1``
+    (to the right).
 
     Parameters
     ----------
@@ -117,6 +119,11 @@ def draw_lstm_cell(ax: plt.Axes | None = None) -> plt.Axes:
     _arrow(ax, [(ox + 0.5, gate_y), (tx - 0.28, gate_y)], _GATE_COLOURS["o"])
     _arrow(ax, [(tx, gate_y - 0.28), (tx, bus_y), (12.0, bus_y)])
     ax.text(11.3, bus_y + 0.3, r"$h_t$", fontsize=13)
+    # h_t is also the layer's output at step t: a branch leaving the cell downwards.
+    ax.plot([10.8], [bus_y], marker="o", ms=5, color="black", zorder=4)
+    _arrow(ax, [(10.8, bus_y), (10.8, -0.4)])
+    ax.text(10.95, -0.4, r"output $h_t$", fontsize=12)
+    ax.text(11.3, bus_y - 0.45, "to step $t+1$", fontsize=9, style="italic")
     ax.text(5.4, 0.85, r"$[h_{t-1}, x_t]$ feeds all four gates", fontsize=10, style="italic",
             ha="center")
     ax.set_title(r"One LSTM cell: forget $f$, input $i$, candidate $\tilde c$ and output $o$")

@@ -1,12 +1,13 @@
 """How far back does a recurrent layer's gradient reach? (chapters 1 and 2)
 
 For an encoder that maps a batch of sequences ``x`` of shape ``(batch, T, features)``
-to a final state ``h_T`` of shape ``(batch, units)``, :func:`gradient_norms` measures
+to its last state :math:`h_{T-1}` (steps are numbered ``0 .. T-1``) of shape
+``(batch, units)``, :func:`gradient_norms` measures
 
 .. math::
 
     g(d) = \\operatorname{mean}_{\\text{batch}}
-           \\left\\lVert \\frac{\\partial h_T}{\\partial x_{T-1-d}} \\right\\rVert_F ,
+           \\left\\lVert \\frac{\\partial h_{T-1}}{\\partial x_{T-1-d}} \\right\\rVert_F ,
     \\qquad d = 0, 1, \\dots, T-1,
 
 the Frobenius norm of the Jacobian of the last state with respect to the input ``d``
@@ -26,12 +27,12 @@ tf = import_tensorflow_quietly()
 
 
 def gradient_norms(encoder: Callable, x: np.ndarray) -> np.ndarray:
-    """Mean Frobenius norm of :math:`\\partial h_T / \\partial x_{T-1-d}` for every distance ``d``.
+    """Mean Frobenius norm of :math:`\\partial h_{T-1} / \\partial x_{T-1-d}` for every ``d``.
 
     Parameters
     ----------
     encoder : callable
-        Maps a tensor of shape ``(batch, T, features)`` to ``h_T`` of shape
+        Maps a tensor of shape ``(batch, T, features)`` to :math:`h_{T-1}` of shape
         ``(batch, units)`` (a Keras layer or model with ``return_sequences=False``).
     x : ndarray, shape (batch, T, features)
         The inputs at which the Jacobian is taken.
@@ -50,7 +51,15 @@ def gradient_norms(encoder: Callable, x: np.ndarray) -> np.ndarray:
         h = encoder(xt)
     if len(h.shape) != 2:
         raise ValueError(f"encoder must return (batch, units), got shape {tuple(h.shape)}")
-    jac = tape.batch_jacobian(h, xt).numpy()  # (batch, units, T, features)
+    # batch_jacobian traces a new tf.function per call; TensorFlow's logger would warn about
+    # "retracing" after a few calls, which is expected here and not a problem.
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
+    try:
+        jac = tape.batch_jacobian(h, xt).numpy()  # (batch, units, T, features)
+    finally:
+        logger.setLevel(level)
     per_step = np.sqrt((jac**2).sum(axis=(1, 3))).mean(axis=0)  # (T,)
     return per_step[::-1].copy()
 
@@ -99,7 +108,7 @@ def plot_gradient_norms(
     for label, norms in curves.items():
         ax.semilogy(np.arange(len(norms)), norms, label=label)
     ax.set_xlabel(r"distance $d$ (steps before the last one)")
-    ax.set_ylabel(r"$\|\partial h_T / \partial x_{T-1-d}\|_F$ (log scale)")
+    ax.set_ylabel(r"$\|\partial h_{T-1} / \partial x_{T-1-d}\|_F$ (log scale)")
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()

@@ -122,6 +122,7 @@ def lstm_forward(
     h0: np.ndarray | None = None,
     c0: np.ndarray | None = None,
     mask: np.ndarray | None = None,
+    zero_output_for_mask: bool = False,
 ) -> LSTMResult:
     """Run :func:`lstm_step` over a batch of sequences, like ``keras.layers.LSTM``.
 
@@ -134,8 +135,15 @@ def lstm_forward(
         Initial states; zeros when omitted (Keras's default).
     mask : ndarray of bool, shape (batch, time), optional
         ``False`` at padding. Like Keras with a mask, a masked step leaves the hidden and
-        cell states unchanged and its output is zero (``zero_output_for_mask``); the gates
-        recorded there are what the step computed and then discarded.
+        cell states unchanged; the gates recorded there are what the step computed and then
+        discarded. What the step *outputs* is set by ``zero_output_for_mask``.
+    zero_output_for_mask : bool
+        Output at a masked step: ``False`` (the default of a standalone Keras RNN layer,
+        ``keras.layers.RNN(zero_output_for_mask=False)``) repeats the previous step's output
+        (zeros at a masked first step, whatever ``h0``); ``True``
+        outputs zeros, which is what a layer inside ``keras.layers.Bidirectional`` does when
+        it returns sequences (``Bidirectional`` sets ``zero_output_for_mask =
+        return_sequences`` on both directions).
 
     Returns
     -------
@@ -168,7 +176,8 @@ def lstm_forward(
         else:
             keep = mask[:, t, None]
             h, c = np.where(keep, h_new, h), np.where(keep, c_new, c)
-            outputs.append(np.where(keep, h_new, 0.0).astype(x.dtype))
+            filler = 0.0 if zero_output_for_mask or not outputs else outputs[-1]
+            outputs.append(np.where(keep, h_new, filler).astype(x.dtype))
         cells.append(c)
         for name in GATES:
             gates[name].append(g[name])
@@ -327,3 +336,39 @@ def class_separation(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(pooled > 0, gap / np.where(pooled > 0, pooled, 1.0),
                         np.where(gap > 0, np.inf, 0.0))
+
+
+def chrono_forget_bias(units: int, t_max: float, seed: int | None = None) -> np.ndarray:
+    """Forget-gate biases of the *chrono initialisation*: :math:`b_f = \\log u`, one per unit.
+
+    Tallec and Ollivier (2018), "Can recurrent neural networks warp time?",
+    https://arxiv.org/abs/1804.11188, draw :math:`u \\sim \\mathcal{U}(1, T_{\\max} - 1)`
+    independently for each unit and set the input-gate bias to :math:`b_i = -b_f`. A unit
+    with forget gate :math:`\\sigma(b_f)` then has the characteristic memory time
+    :math:`1 / (1 - \\sigma(b_f)) = 1 + u \\in [2, T_{\\max}]` steps.
+
+    Parameters
+    ----------
+    units : int
+        Number of units, at least 1.
+    t_max : float
+        Longest dependency expected, in steps; more than 2.
+    seed : int, optional
+        Seed of the NumPy generator.
+
+    Returns
+    -------
+    ndarray of float32, shape (units,)
+        The forget biases :math:`b_f`; use ``-b_f`` for the input block.
+
+    Raises
+    ------
+    ValueError
+        If ``units`` is not a positive integer or ``t_max <= 2``.
+    """
+    if isinstance(units, bool) or not isinstance(units, int | np.integer) or units < 1:
+        raise ValueError(f"units must be a positive integer, got {units!r}")
+    if not np.isfinite(t_max) or t_max <= 2:
+        raise ValueError(f"t_max must be a finite number > 2, got {t_max!r}")
+    u = np.random.default_rng(seed).uniform(1.0, t_max - 1.0, size=units)
+    return np.log(u).astype(np.float32)

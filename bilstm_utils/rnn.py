@@ -254,6 +254,43 @@ def rnn_backward(
     )
 
 
+def log_tanh_derivative(a: np.ndarray) -> np.ndarray:
+    """Natural log of :math:`\\tanh'(a) = 1 - \\tanh^2(a) = \\operatorname{sech}^2 a`, safely.
+
+    In floating point, ``1 - np.tanh(a) ** 2`` is exactly 0 once :math:`\\tanh(a)` rounds to
+    1 (:math:`|a| \\gtrsim 9.1` in float32, :math:`\\gtrsim 19.1` in float64), so products
+    of such factors read as 0 however many orders of magnitude they really span. This
+    uses the identity
+
+    .. math::
+
+        \\operatorname{sech}^2 a = \\frac{4 e^{-2|a|}}{(1 + e^{-2|a|})^2}
+        \\quad\\Longrightarrow\\quad
+        \\ln \\operatorname{sech}^2 a = \\ln 4 - 2|a| - 2 \\ln(1 + e^{-2|a|}),
+
+    which is finite for every finite ``a``.
+
+    Parameters
+    ----------
+    a : array_like
+        Pre-activations, any shape.
+
+    Returns
+    -------
+    ndarray of float64, same shape as ``a``
+        :math:`\\ln \\tanh'(a)`, always :math:`\\le 0` (0 at :math:`a = 0`).
+
+    Raises
+    ------
+    ValueError
+        If ``a`` holds NaN or an infinity.
+    """
+    a = np.abs(np.asarray(a, dtype=np.float64))
+    if not np.all(np.isfinite(a)):
+        raise ValueError("a must be finite: tanh'(inf) is 0 and its log is -inf")
+    return np.log(4.0) - 2.0 * a - 2.0 * np.log1p(np.exp(-2.0 * a))
+
+
 def rnn_param_count(input_dim: int, units: int) -> int:
     """Number of weights of a Keras SimpleRNN layer: ``units * (input_dim + units) + units``.
 

@@ -15,10 +15,14 @@ from bilstm_utils.bidirectional import (  # noqa: E402
     MERGE_MODES,
     bidirectional_lstm_forward,
     build_recurrent_model,
+    cudnn_mask_ok,
     last_read_positions,
     lstm_read,
     merge,
+    plot_probe_accuracy,
+    plot_task_accuracies,
     plot_time_alignment,
+    recurrent_submodel,
 )
 from bilstm_utils.lstm import lstm_forward  # noqa: E402
 
@@ -135,7 +139,7 @@ def test_plot_time_alignment():
     ax = plot_time_alignment(4)
     assert ax.get_title()
     assert ax.get_xlabel() and ax.get_ylabel()
-    assert len(ax.get_legend().get_texts()) == 2
+    assert len(ax.get_legend().get_texts()) == 3  # forward, backward, reading order
     with pytest.raises(ValueError, match="between 2 and 12"):
         plot_time_alignment(1)
 
@@ -160,3 +164,83 @@ def test_build_recurrent_model(bidirectional):
         build_recurrent_model(6, 0, bidirectional, True)
     with pytest.raises(ValueError, match="hidden"):
         build_recurrent_model(6, 2, bidirectional, True, hidden=-1)
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", None])
+def test_return_state_equals_keras(data, merge_mode):
+    x, _, _, _ = data
+    bi = keras.layers.Bidirectional(keras.layers.LSTM(5, return_state=True), merge_mode=merge_mode)
+    keras_out = [np.asarray(t) for t in bi(x)]
+    ours = bidirectional_lstm_forward(x, bi.forward_layer.get_weights(),
+                                      bi.backward_layer.get_weights(), merge_mode=merge_mode,
+                                      return_state=True)
+    assert len(ours) == len(keras_out) == (6 if merge_mode is None else 5)
+    for a, b in zip(ours, keras_out, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_cudnn_mask_ok_is_the_keras_predicate():
+    import importlib
+
+    import tensorflow as tf
+
+    tf_rnn = importlib.import_module("keras.src.backend.tensorflow.rnn")
+
+    rng = np.random.default_rng(0)
+    masks = [rng.random((4, 6)) < p for p in (0.2, 0.5, 0.9)]
+    lengths = rng.integers(1, 7, size=5)
+    masks.append(np.arange(6)[None, :] < lengths[:, None])  # right-padded
+    masks.append(masks[-1][:, ::-1])  # left-padded
+    masks.append(np.vstack([masks[-2], np.zeros((1, 6), bool)]))  # a fully masked row
+    masks.append(np.ones((3, 6), bool))
+    for mask in masks:
+        keras_ok = bool(tf.logical_and(
+            tf.logical_not(tf_rnn._has_fully_masked_sequence(tf.constant(mask))),
+            tf_rnn._is_sequence_right_padded(tf.constant(mask)),
+        ))
+        assert cudnn_mask_ok(mask) == keras_ok
+    assert [cudnn_mask_ok(m) for m in masks[3:]] == [True, False, False, True]
+    with pytest.raises(ValueError, match="batch, time"):
+        cudnn_mask_ok(np.ones(5, bool))
+
+
+def test_chapter_3_masks_post_padding_satisfies_cudnn_pre_padding_does_not():
+    from bilstm_utils.tasks import future
+
+    # The chapter's ends-task inputs: post-padded token ids, masked where they are 0.
+    for seed, maxlen in ((3, 32), (4, 32), (4, 56)):
+        seqs, _ = future.make_ends_task(500, 4, 14, 8, seed=seed)
+        assert cudnn_mask_ok(future.pad(seqs, maxlen, "post") != 0)
+        assert not cudnn_mask_ok(future.pad(seqs, maxlen, "pre") != 0)
+
+
+def test_build_recurrent_model_use_cudnn_and_submodel():
+    model = build_recurrent_model(8, 4, True, False, mask_zero=True, use_cudnn=False)
+    recurrent = model.get_layer("recurrent")
+    assert recurrent.forward_layer.use_cudnn is False
+    assert recurrent.backward_layer.use_cudnn is False
+    sub = recurrent_submodel(model)
+    tokens = np.array([[1, 2, 0, 0], [3, 0, 0, 0]])
+    np.testing.assert_allclose(sub(tokens), recurrent(model.get_layer("embedding")(tokens)),
+                               atol=1e-6)
+    assert sub.output.shape[-1] == 8
+
+
+def test_plot_task_accuracies_and_probe():
+    import matplotlib.pyplot as plt
+
+    acc = {("a", "uni"): 0.5, ("a", "bi"): 1.0, ("b", "uni"): 1.0, ("b", "bi"): 0.99}
+    ax = plot_task_accuracies(acc, {"a": "task a", "b": "task b"}, {"uni": "U", "bi": "B"}, 0.5)
+    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    assert len(ax.patches) == 4
+    legend_box = ax.get_legend().get_window_extent()
+    ax.figure.canvas.draw()
+    for bar in ax.patches:  # the legend sits below the axes: it covers no bar
+        assert not legend_box.overlaps(bar.get_window_extent())
+    with pytest.raises(ValueError, match="no accuracy"):
+        plot_task_accuracies({}, {"a": "a"}, {"uni": "U"}, 0.5)
+    ax = plot_probe_accuracy([0, 1, 2], {"fwd": [[0.9, 0.8, 0.7], [1.0, 0.9, 0.8]]}, 0.125)
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), [0.95, 0.85, 0.75])
+    with pytest.raises(ValueError, match="expected shape"):
+        plot_probe_accuracy([0, 1], {"fwd": [[0.9, 0.8, 0.7]]}, 0.125)
+    plt.close("all")

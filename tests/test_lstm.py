@@ -138,7 +138,7 @@ def test_masked_lstm_forward_equals_reading_only_the_real_steps():
     kernel, recurrent, bias = (rng.normal(size=s) * 0.5 for s in ((3, 16), (4, 16), (16,)))
     x = rng.normal(size=(2, 6, 3))
     mask = np.array([[1, 1, 0, 1, 0, 0], [0, 0, 1, 1, 1, 1]], dtype=bool)
-    result = lstm_forward(x, kernel, recurrent, bias, mask=mask)
+    result = lstm_forward(x, kernel, recurrent, bias, mask=mask, zero_output_for_mask=True)
     for row in range(2):
         real = lstm_forward(x[row : row + 1, mask[row]], kernel, recurrent, bias)
         np.testing.assert_allclose(result.h[row], real.h[0], rtol=1e-12)
@@ -147,3 +147,40 @@ def test_masked_lstm_forward_equals_reading_only_the_real_steps():
         assert np.all(result.outputs[row, ~mask[row]] == 0)
     with pytest.raises(ValueError, match="mask must have shape"):
         lstm_forward(x, kernel, recurrent, bias, mask=mask[:, :5])
+
+
+@pytest.mark.parametrize("zero_output_for_mask", [False, True])
+def test_masked_outputs_match_a_standalone_keras_lstm(zero_output_for_mask):
+    import keras
+
+    from bilstm_utils.lstm import lstm_forward
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(3, 6, 2)).astype("float32")
+    mask = np.array([[1, 1, 0, 1, 0, 0], [0, 0, 1, 1, 1, 1], [1, 1, 1, 1, 1, 0]], dtype=bool)
+    layer = keras.layers.LSTM(4, return_sequences=True,
+                              zero_output_for_mask=zero_output_for_mask)
+    layer.build((None, None, 2))
+    theirs = layer(x, mask=mask).numpy()
+    ours = lstm_forward(x, *layer.get_weights(), mask=mask,
+                        zero_output_for_mask=zero_output_for_mask)
+    np.testing.assert_allclose(ours.outputs, theirs, atol=1e-5)
+    if not zero_output_for_mask:  # Keras's default: the previous output is repeated
+        np.testing.assert_allclose(theirs[0, 2], theirs[0, 1], atol=1e-6)
+        assert np.abs(theirs[0, 2]).max() > 0
+        np.testing.assert_array_equal(theirs[1, :2], 0.0)  # nothing to repeat yet
+
+
+def test_chrono_forget_bias():
+    from bilstm_utils.lstm import chrono_forget_bias
+
+    b_f = chrono_forget_bias(1000, t_max=50, seed=0)
+    assert b_f.shape == (1000,) and b_f.dtype == np.float32
+    u = np.exp(b_f.astype(float))
+    assert u.min() >= 1 - 1e-5 and u.max() <= 49 + 1e-4
+    assert abs(u.mean() - 25) < 1.5  # uniform on [1, 49]
+    np.testing.assert_array_equal(b_f, chrono_forget_bias(1000, t_max=50, seed=0))
+    with pytest.raises(ValueError, match="t_max"):
+        chrono_forget_bias(4, t_max=2)
+    with pytest.raises(ValueError, match="units"):
+        chrono_forget_bias(0, t_max=10)

@@ -210,3 +210,18 @@ def test_plot_unrolled_rnn_draws_every_step():
     plt.close(ax.figure)
     with pytest.raises(ValueError, match="steps"):
         plot_unrolled_rnn(0)
+
+
+def test_log_tanh_derivative_matches_float64_and_stays_finite_when_saturated():
+    from bilstm_utils.rnn import log_tanh_derivative
+
+    a = np.linspace(-15, 15, 301)
+    np.testing.assert_allclose(np.exp(log_tanh_derivative(a)), 1 / np.cosh(a) ** 2, rtol=1e-9)
+    near = np.linspace(-3, 3, 61)  # where 1 - tanh^2 has not lost its digits yet
+    np.testing.assert_allclose(np.exp(log_tanh_derivative(near)), 1 - np.tanh(near) ** 2, rtol=1e-9)
+    assert log_tanh_derivative(0.0) == pytest.approx(0.0, abs=1e-15)
+    big = log_tanh_derivative(np.array([19.28, -400.0]))  # tanh rounds to +-1 here
+    assert np.all(np.isfinite(big))
+    np.testing.assert_allclose(big, np.log(4) - 2 * np.abs([19.28, -400.0]), rtol=1e-12)
+    with pytest.raises(ValueError, match="finite"):
+        log_tanh_derivative(np.array([np.inf]))

@@ -69,6 +69,15 @@ def test_ends_task_labels():
     assert 0.3 < y.mean() < 0.6
 
 
+def test_ends_task_positive_rate_is_exact_and_matches_the_data():
+    assert future.ends_task_positive_rate(8) == 28 / 64
+    assert future.ends_task_positive_rate(4) == pytest.approx(3 / 8)
+    _, y = future.make_ends_task(20000, 2, 9, vocab_size=8, seed=5)
+    assert abs(y.mean() - 28 / 64) < 0.015
+    with pytest.raises(ValueError):
+        future.ends_task_positive_rate(7)
+
+
 def test_pad_sides():
     seqs = [np.array([1, 2, 3]), np.array([4])]
     np.testing.assert_array_equal(future.pad(seqs, 4, "post"), [[1, 2, 3, 0], [4, 0, 0, 0]])

@@ -114,3 +114,29 @@ def test_plots_are_labelled():
     plt.close(ax.figure)
     with pytest.raises(ValueError, match="n must be"):
         lag.plot_lag_examples(x, y, n=6)
+
+
+def test_build_lag_classifier_clipping_and_forget_bias():
+    model = lag.build_lag_classifier(keras.layers.LSTM(3), global_clipnorm=1.0, forget_bias=4.0)
+    assert model.optimizer.global_clipnorm == 1.0
+    bias = model.layers[0].get_weights()[2]
+    np.testing.assert_array_equal(bias[3:6], 4.0)
+    np.testing.assert_array_equal(bias[:3], 0.0)
+    with pytest.raises(ValueError, match="LSTM only"):
+        lag.build_lag_classifier(keras.layers.SimpleRNN(3), forget_bias=4.0)
+    with pytest.raises(ValueError, match="global_clipnorm"):
+        lag.build_lag_classifier(keras.layers.SimpleRNN(3), global_clipnorm=0.0)
+
+
+def test_plot_accuracy_and_gradient_draws_both_axes_and_rejects_bad_input():
+    ax, twin = lag.plot_accuracy_and_gradient(
+        [5, 20], {"seed 0": [1.0, 0.5], "seed 1": [0.9, 0.6]}, {"ratio": [0.1, 1e-3]}
+    )
+    assert ax.get_xlabel() and ax.get_ylabel() and twin.get_ylabel() and ax.get_title()
+    assert twin.get_yscale() == "log"
+    np.testing.assert_allclose(ax.lines[2].get_ydata(), [0.95, 0.55])  # the mean line
+    plt.close("all")
+    with pytest.raises(ValueError, match="positive"):
+        lag.plot_accuracy_and_gradient([5], {"a": [1.0]}, {"r": [0.0]})
+    with pytest.raises(ValueError, match="lags"):
+        lag.plot_accuracy_and_gradient([5, 6], {"a": [1.0]}, {"r": [0.1, 0.2]})

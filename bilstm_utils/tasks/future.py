@@ -17,9 +17,11 @@ Positions whose partner :math:`t+s` is outside the sequence have no label: their
 is 0.
 
 *Ends task* (one label per sequence, variable lengths, for the padding experiment):
-:func:`make_ends_task` labels a sequence 1 when its first and last tokens are both high or
-both low. The first token is what a backward reading ends on, the last what a forward
-reading ends on, so both directions' final states are needed. :func:`pad` pads such
+:func:`make_ends_task` labels a sequence 1 when its first and last tokens sum to more than
+``vocab_size + 1``. The first token is what a backward reading ends on, the last what a
+forward reading ends on, so both directions' final states are needed. The labels are *not*
+balanced: :func:`ends_task_positive_rate` gives P(y = 1), 28/64 for ``vocab_size = 8``.
+:func:`pad` pads such
 sequences with zeros before (``"pre"``) or after (``"post"``) the tokens.
 """
 
@@ -176,8 +178,8 @@ def weighted_accuracy(y: np.ndarray, prob: np.ndarray, weight: np.ndarray) -> fl
 def make_ends_task(
     n: int, min_length: int = 4, max_length: int = 20, vocab_size: int = 8, seed: int = 0
 ) -> tuple[list[np.ndarray], np.ndarray]:
-    """Variable-length sequences labelled 1 when the first and last tokens agree (both high
-    or both low).
+    """Variable-length sequences labelled 1 when their first and last tokens sum to more than
+    ``vocab_size + 1``: :math:`y = [\\, x_0 + x_{L-1} > V + 1 \\,]`.
 
     Parameters
     ----------
@@ -194,7 +196,8 @@ def make_ends_task(
     sequences : list of n ndarrays of int64, each of shape (length_i,)
         Unpadded token ids in ``1..vocab_size``.
     y : ndarray of int64, shape (n,)
-        Labels in {0, 1}, balanced in expectation.
+        Labels in {0, 1}; P(y = 1) is :func:`ends_task_positive_rate` (below 1/2), so
+        always answering 0 beats a coin flip.
     """
     _check_positive(n=n, min_length=min_length, max_length=max_length)
     _check_vocab(vocab_size)
@@ -208,6 +211,27 @@ def make_ends_task(
     sequences = [rng.integers(1, vocab_size + 1, size=int(k), dtype=np.int64) for k in lengths]
     y = np.array([int(s[0] + s[-1] > vocab_size + 1) for s in sequences], dtype=np.int64)
     return sequences, y
+
+
+def ends_task_positive_rate(vocab_size: int = 8) -> float:
+    """P(y = 1) in :func:`make_ends_task`: the share of token pairs with ``a + b > V + 1``.
+
+    With ``a, b`` uniform and independent on ``1..V``, the pairs with ``a + b > V + 1`` number
+    :math:`V(V - 1)/2`, so the rate is :math:`(V - 1) / (2V)` (28/64 = 0.4375 for ``V = 8``)
+    and the majority class (label 0) scores :math:`(V + 1) / (2V)`.
+
+    Parameters
+    ----------
+    vocab_size : int
+        Even number of token ids ``1..vocab_size``.
+
+    Returns
+    -------
+    float
+    """
+    _check_vocab(vocab_size)
+    tokens = np.arange(1, vocab_size + 1)
+    return float((tokens[:, None] + tokens[None, :] > vocab_size + 1).mean())
 
 
 def pad(sequences: Sequence[np.ndarray], length: int, side: str = "post") -> np.ndarray:

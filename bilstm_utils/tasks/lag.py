@@ -74,7 +74,12 @@ def make_lag_task(
     return x.astype(np.float32), y
 
 
-def build_lag_classifier(layer: keras.layers.Layer, learning_rate: float = 1e-3) -> keras.Model:
+def build_lag_classifier(
+    layer: keras.layers.Layer,
+    learning_rate: float = 1e-3,
+    global_clipnorm: float | None = None,
+    forget_bias: float | None = None,
+) -> keras.Model:
     """``Input((None, 1))`` -> ``layer`` -> ``Dense(1, sigmoid)``, compiled for the lag task.
 
     Parameters
@@ -84,19 +89,43 @@ def build_lag_classifier(layer: keras.layers.Layer, learning_rate: float = 1e-3)
         e.g. ``keras.layers.SimpleRNN(16)``.
     learning_rate : float
         Adam's learning rate (Keras's default, 1e-3, unless told otherwise).
+    global_clipnorm : float, optional
+        Passed to Adam: the whole list of weight gradients is rescaled to at most this
+        global norm before each update (Pascanu, Mikolov and Bengio, 2013,
+        https://arxiv.org/abs/1211.5063). ``None``: no clipping.
+    forget_bias : float, optional
+        For an LSTM ``layer`` only: the initial forget-gate bias, set with
+        :func:`bilstm_utils.lstm.set_forget_bias` once the model is built (Keras's default
+        is 1). ``None``: Keras's initialisation.
 
     Returns
     -------
     keras.Model
         Compiled with binary cross-entropy and the ``"accuracy"`` metric.
+
+    Raises
+    ------
+    ValueError
+        If ``learning_rate`` or ``global_clipnorm`` is not positive, or ``forget_bias`` is
+        given for a layer that is not an LSTM.
     """
     if not learning_rate > 0:
         raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
+    if global_clipnorm is not None and not global_clipnorm > 0:
+        raise ValueError(f"global_clipnorm must be positive or None, got {global_clipnorm!r}")
+    if forget_bias is not None and not isinstance(layer, keras.layers.LSTM):
+        raise ValueError(
+            f"forget_bias applies to a keras.layers.LSTM only, got {type(layer).__name__}"
+        )
     model = keras.Sequential(
         [keras.Input((None, 1)), layer, keras.layers.Dense(1, activation="sigmoid")]
     )
+    if forget_bias is not None:
+        from bilstm_utils.lstm import set_forget_bias  # noqa: PLC0415
+
+        set_forget_bias(layer, forget_bias)
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
+        optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=global_clipnorm),
         loss="binary_crossentropy",
         metrics=["accuracy"],
     )
@@ -135,6 +164,8 @@ def fit_lag_task(
     learning_rate: float = 1e-3,
     noise: float = NOISE,
     seed: int = 0,
+    global_clipnorm: float | None = None,
+    forget_bias: float | None = None,
 ) -> LagResult:
     """Train a fresh classifier on the lag task and measure it on held-out sequences.
 
@@ -156,6 +187,8 @@ def fit_lag_task(
         As in :func:`make_lag_task`.
     seed : int
         A non-negative integer.
+    global_clipnorm, forget_bias : float, optional
+        As in :func:`build_lag_classifier`.
 
     Returns
     -------
@@ -168,7 +201,7 @@ def fit_lag_task(
     set_seed(seed)
     x_train, y_train = make_lag_task(n_train, lag, noise, seed=[seed, lag, 0])
     x_test, y_test = make_lag_task(n_test, lag, noise, seed=[seed, lag, 1])
-    model = build_lag_classifier(make_layer(), learning_rate)
+    model = build_lag_classifier(make_layer(), learning_rate, global_clipnorm, forget_bias)
     history = model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, verbose=0)
     _, accuracy = model.evaluate(x_test, y_test, batch_size=256, verbose=0)
     return LagResult(
@@ -272,3 +305,74 @@ def plot_lag_examples(
     ax.set_title(title)
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3)
     return ax
+
+
+def plot_accuracy_and_gradient(
+    lags: Sequence[int],
+    accuracies: Mapping[str, Sequence[float]],
+    gradient_ratios: Mapping[str, Sequence[float]],
+    title: str = "Where the accuracy falls, the gradient has vanished",
+    ax: plt.Axes | None = None,
+) -> tuple[plt.Axes, plt.Axes]:
+    """Held-out accuracy against lag (left axis) with gradient ratios on a log axis (right).
+
+    Parameters
+    ----------
+    lags : sequence of int
+        The lags, shared by every series.
+    accuracies : mapping of str to sequence of float
+        Legend label to one accuracy per lag (e.g. one entry per seed), drawn as markers,
+        with their mean over the entries drawn as a line.
+    gradient_ratios : mapping of str to sequence of float
+        Legend label to one ratio :math:`\\lVert \\partial h_{T-1}/\\partial x_{T-1-d}\\rVert /
+        \\lVert \\partial h_{T-1}/\\partial x_{T-1}\\rVert` per lag (``d`` = the lag), all
+        positive, drawn as dashed lines on the right-hand log axis.
+    title : str
+        The axes title.
+    ax : matplotlib Axes, optional
+        Where to draw the accuracies; a new figure when omitted.
+
+    Returns
+    -------
+    (Axes, Axes)
+        The accuracy axes and the twin gradient axes.
+
+    Raises
+    ------
+    ValueError
+        If a series is empty, its length differs from ``lags``, or a ratio is not positive.
+    """
+    lags = list(lags)
+    if not lags or not accuracies or not gradient_ratios:
+        raise ValueError("lags, accuracies and gradient_ratios must all be non-empty")
+    for label, values in {**accuracies, **gradient_ratios}.items():
+        if len(values) != len(lags):
+            raise ValueError(f"{label!r} has {len(values)} values for {len(lags)} lags")
+    for label, values in gradient_ratios.items():
+        if not np.all(np.asarray(values, dtype=float) > 0):
+            raise ValueError(f"{label!r}: gradient ratios must be positive (log axis)")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 4.2))
+    acc = np.array([list(v) for v in accuracies.values()], dtype=float)
+    for k, (label, values) in enumerate(accuracies.items()):
+        ax.plot(lags, values, linestyle="none", marker="os^Dv"[k % 5], mfc="none", color="tab:blue",
+                alpha=0.6, label=f"accuracy, {label}")
+    ax.plot(lags, acc.mean(axis=0), color="tab:blue", lw=2, label="accuracy, mean")
+    ax.axhline(CHANCE, color="0.5", linestyle=":", label=f"chance ({CHANCE:g})")
+    ax.set_ylim(0.4, 1.03)
+    ax.set_xlabel("lag $d$ (noise steps between the signal and the end)")
+    ax.set_ylabel("held-out accuracy", color="tab:blue")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    twin = ax.twinx()
+    colours = iter(["tab:red", "tab:green", "tab:purple", "tab:brown"])
+    for label, values in gradient_ratios.items():
+        twin.semilogy(lags, values, linestyle="--", marker="x", color=next(colours, "k"),
+                      label=label)
+    twin.set_ylabel(r"$\|\partial h_{T-1}/\partial x_{T-1-d}\| \,/\, "
+                    r"\|\partial h_{T-1}/\partial x_{T-1}\|$ (log)")
+    handles = ax.get_legend_handles_labels()
+    twin_handles = twin.get_legend_handles_labels()
+    ax.legend(handles[0] + twin_handles[0], handles[1] + twin_handles[1], fontsize=7,
+              loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3)
+    return ax, twin
