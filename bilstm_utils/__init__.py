@@ -13,6 +13,10 @@ repro
     One call to seed Python, NumPy and Keras and make TensorFlow deterministic.
 plots
     Training curves done right.
+crf
+    A linear-chain CRF output layer written with ``keras.ops`` (chapter 6).
+tagging
+    Punctuation restoration as sequence labelling: data, arrays, metrics, taggers (chapter 6).
 book
     Record a value for the book's prose (``glue``), also outside Jupyter Book (Colab).
 """
@@ -23,6 +27,7 @@ import_tensorflow_quietly()
 
 from bilstm_utils.book import glue  # noqa: E402
 from bilstm_utils.repro import set_seed  # noqa: E402
+from bilstm_utils import crf  # noqa: E402, F401  (registers the CRF layers for .keras loading)
 
 __all__ = ["glue", "set_seed"]
 __version__ = "0.1.0"
