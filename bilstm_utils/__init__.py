@@ -25,9 +25,10 @@ from bilstm_utils._quiet import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 
+# crf registers the CRF layer and model, so that .keras files holding them load
+from bilstm_utils import crf  # noqa: E402, F401
 from bilstm_utils.book import glue  # noqa: E402
 from bilstm_utils.repro import set_seed  # noqa: E402
-from bilstm_utils import crf  # noqa: E402, F401  (registers the CRF layers for .keras loading)
 
 __all__ = ["glue", "set_seed"]
 __version__ = "0.1.0"
