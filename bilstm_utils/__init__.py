@@ -17,6 +17,10 @@ repro
     One call to seed Python, NumPy and Keras and make TensorFlow deterministic.
 plots
     Training curves done right.
+crf
+    A linear-chain CRF output layer written with ``keras.ops`` (chapter 6).
+tagging
+    Punctuation restoration as sequence labelling: data, arrays, metrics, taggers (chapter 6).
 book
     Record a value for the book's prose (``glue``), also outside Jupyter Book (Colab).
 """
@@ -25,7 +29,8 @@ from bilstm_utils._quiet import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 
-from bilstm_utils import models, text  # noqa: E402, F401  (register custom Keras objects)
+# models, text and crf register their custom Keras objects, so that .keras files load
+from bilstm_utils import crf, models, text  # noqa: E402, F401
 from bilstm_utils.book import glue  # noqa: E402
 from bilstm_utils.repro import set_seed  # noqa: E402
 

@@ -19,6 +19,7 @@ EXPECTED_ORDER = [
     "03_bidirectional",
     "04_imdb_classifier",
     "05_inside_the_classifier",
+    "06_sequence_labelling",
     "07_beyond_text",
 ]
 
