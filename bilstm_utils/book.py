@@ -60,5 +60,16 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
 
             show(value)
         return value
-    myst_glue(name, value, display=display)
+    # a str is stored as its text, so ``{glue:text}`` shows the word without quote marks
+    myst_glue(name, _Text(value) if isinstance(value, str) else value, display=display)
     return value
+
+
+class _Text:
+    """A string whose plain-text display is the string itself (``repr`` adds quote marks)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text

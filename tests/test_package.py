@@ -92,6 +92,20 @@ def test_glue_stores_numpy_scalars_as_plain_numbers(value, expected, capsys):
     assert "np." not in repr(book.GLUED["numpy_value"])
 
 
+def test_glue_shows_a_word_without_quote_marks(monkeypatch):
+    # the fault: a glued str showed as 'above' (its repr) in {glue:text}
+    from IPython.core.formatters import format_display_data
+
+    shown = []
+    monkeypatch.setattr("myst_nb.glue", lambda name, value, display: shown.append(value),
+                        raising=False)
+    import myst_nb  # noqa: F401, PLC0415
+
+    assert bilstm_utils.glue("word_value", "above") == "above"
+    assert book.GLUED["word_value"] == "above"
+    assert format_display_data(shown[0])[0]["text/plain"] == "above"
+
+
 def test_glue_works_without_myst_nb(monkeypatch):
     monkeypatch.setitem(sys.modules, "myst_nb", None)  # import fails, as in Colab
     assert bilstm_utils.glue("colab_value", 3.5) == 3.5
