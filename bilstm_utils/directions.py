@@ -1,9 +1,11 @@
 """Direction analysis of a trained BiLSTM classifier (chapter 5): what does each half know?
 
-:func:`direction_features` splits the final ``Bidirectional`` state into its forward and
-backward halves; :func:`fit_logistic` re-fits a logistic output layer on any feature set with
-scikit-learn's ``LogisticRegression``, its regularisation chosen by cross-validation (the same
-procedure for each set), so the two halves are compared fairly.
+:func:`direction_features` splits the features the output layer reads into the forward and
+backward direction's halves (the final states for ``pooling="last"``; the pooled maxima and
+means of each direction's outputs for pooled models, see :func:`direction_columns`);
+:func:`fit_logistic` re-fits a logistic output layer on any feature set with scikit-learn's
+``LogisticRegression``, its regularisation chosen by cross-validation (the same procedure for
+each set), so the two halves are compared fairly.
 """
 
 from __future__ import annotations
@@ -15,37 +17,71 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from bilstm_utils._quiet import import_tensorflow_quietly
-from bilstm_utils.attribution import _check_ids, _layers
+from bilstm_utils.attribution import _check_ids, _layers, pooling_of
 
 tf = import_tensorflow_quietly()
 import keras  # noqa: E402
 
 
-def direction_features(
-    model: keras.Model, ids: np.ndarray, batch_size: int = 512
-) -> tuple[np.ndarray, np.ndarray]:
-    """The final forward and backward states the classifier's output layer sees.
+def direction_columns(model: keras.Model) -> tuple[np.ndarray, np.ndarray]:
+    """Which columns of the output layer's input belong to each direction.
+
+    ``Bidirectional`` concatenates ``[forward, backward]`` (``units`` each); a pooled model
+    concatenates one such block per pooling (max, then mean).
 
     Parameters
     ----------
     model : keras.Model
-        A bidirectional ``build_text_classifier`` model with ``pooling="last"``.
+        A bidirectional ``build_text_classifier`` (any pooling) or ``build_pooled_classifier``
+        model without the embedding skip.
+
+    Returns
+    -------
+    forward, backward : ndarray of int, shape (units * poolings,) each
+        Column indices into the features (and rows of the ``classifier`` kernel).
+
+    Raises
+    ------
+    ValueError
+        For a one-directional LSTM, or a model whose pooling also sees the embeddings
+        (``skip_embeddings=True``): those channels belong to neither direction.
+    """
+    _, recurrent, _ = _layers(model)
+    if not hasattr(recurrent, "forward_layer"):
+        raise ValueError("model has a one-directional LSTM: build it with bidirectional=True")
+    poolings, skip = pooling_of(model)
+    if skip:
+        raise ValueError("the model pools the embeddings too (skip_embeddings=True): those "
+                         "features belong to neither direction; use skip_embeddings=False")
+    units = recurrent.forward_layer.units
+    blocks = np.arange(len(poolings))[:, None] * 2 * units
+    forward = (blocks + np.arange(units)).reshape(-1)
+    return forward, forward + units
+
+
+def direction_features(
+    model: keras.Model, ids: np.ndarray, batch_size: int = 512
+) -> tuple[np.ndarray, np.ndarray]:
+    """The features the classifier's output layer reads, split by direction.
+
+    Parameters
+    ----------
+    model : keras.Model
+        As in :func:`direction_columns`.
     ids : ndarray of int, shape (n, time)
 
     Returns
     -------
-    forward, backward : ndarray, shape (n, units) each
-        :math:`\\overrightarrow{h}` after the last word and :math:`\\overleftarrow{h}` after
-        the first word (the two halves of ``Bidirectional``'s concatenated output).
+    forward, backward : ndarray, shape (n, units * poolings) each
+        For ``pooling="last"``: :math:`\\overrightarrow{h}` after the last word and
+        :math:`\\overleftarrow{h}` after the first word. For pooled models: each direction's
+        maximum over time then its mean over time (columns :func:`direction_columns`).
     """
     ids = _check_ids(ids)
-    _, recurrent, _ = _layers(model)
-    if not hasattr(recurrent, "forward_layer"):
-        raise ValueError("model has a one-directional LSTM: build it with bidirectional=True")
-    sub = keras.Model(model.inputs, recurrent.output)
+    forward, backward = direction_columns(model)
+    sub = keras.Model(model.inputs, model.get_layer("classifier").input)
     features = np.asarray(sub.predict(ids, batch_size=batch_size, verbose=0))
-    units = features.shape[1] // 2
-    return features[:, :units], features[:, units:]
+    return features[:, forward], features[:, backward]
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, cv: int = 5, seed: int = 0) -> Pipeline:
