@@ -636,6 +636,50 @@ def aopc(curve: np.ndarray) -> np.ndarray:
     return curve.mean(axis=0)
 
 
+def plot_comprehensiveness(ks: Sequence[int], curves: dict[str, np.ndarray], level: float = 0.95):
+    """Comprehensiveness curves of several rankings, with bootstrap intervals of the mean.
+
+    Parameters
+    ----------
+    ks : sequence of int, length K
+        Words deleted, the x axis.
+    curves : dict name -> ndarray, shape (K, n)
+        From :func:`comprehensiveness` or :func:`random_comprehensiveness`, on the same reviews.
+    level : float
+        Confidence level of the error bars (``scipy.stats.bootstrap`` over the reviews, via
+        :func:`bilstm_utils.evaluation.bootstrap_ci`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Mean drop of the predicted class's probability against ``k``, one line per ranking,
+        AOPC in the legend.
+    """
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    from bilstm_utils.evaluation import bootstrap_ci  # noqa: PLC0415
+
+    ks = np.asarray(ks)
+    if not curves:
+        raise ValueError("curves is empty")
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    for name, curve in curves.items():
+        curve = np.asarray(curve, float)
+        if curve.ndim != 2 or curve.shape[0] != len(ks):
+            raise ValueError(f"curves[{name!r}] must have shape (len(ks), n), got {curve.shape}")
+        means = curve.mean(axis=1)
+        cis = np.array([bootstrap_ci(row, level=level) for row in curve])
+        ax.errorbar(ks, means, yerr=[means - cis[:, 0], cis[:, 1] - means], marker="o",
+                    ms=4, capsize=2, label=f"{name} (AOPC {aopc(curve).mean():.3f})")
+    ax.axhline(0, color="gray", lw=0.6)
+    ax.set_xlabel("k, words deleted per review")
+    ax.set_ylabel("drop of P(predicted class)")
+    ax.set_title(f"Comprehensiveness on {curve.shape[1]} reviews ({level:.0%} bootstrap intervals)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 # ---------------------------------------------------------------------------------------------
 # display
 

@@ -104,3 +104,21 @@ def test_comprehensiveness_is_signed_drop_of_predicted_class():
         at.comprehensiveness(model, ids, scores * np.nan, ks=[1])
     with pytest.raises(ValueError, match="curve"):
         at.aopc(np.ones(3))
+
+
+def test_plot_comprehensiveness_has_labels_and_one_line_per_ranking():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(0)
+    curves = {"a": rng.normal(0.2, 0.1, (3, 20)), "random": rng.normal(0.0, 0.1, (3, 20))}
+    fig = at.plot_comprehensiveness([1, 2, 3], curves)
+    ax = fig.axes[0]
+    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert len(labels) == 2 and f"{curves['a'].mean():.3f}" in labels[0]
+    with pytest.raises(ValueError, match="shape"):
+        at.plot_comprehensiveness([1, 2], curves)
+    plt.close("all")
