@@ -94,3 +94,16 @@ def test_gate_plots_use_the_data_range_and_signs():
     with pytest.raises(ValueError, match="finite"):
         gates.plot_forget_time_constants({"forward": np.array([np.inf])})
     plt.close("all")
+
+
+def test_cross_validated_accuracy_uses_the_chosen_c():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 4))
+    y = (x[:, 0] - x[:, 1] + rng.normal(0, 0.5, 300) > 0).astype(int)
+    model = directions.fit_logistic(x, y)
+    acc = directions.cross_validated_accuracy(model, x, y)
+    assert 0.8 < acc <= 1.0
+    noise = directions.fit_logistic(x, rng.integers(0, 2, 300))
+    assert directions.cross_validated_accuracy(noise, x, rng.integers(0, 2, 300)) < 0.65
+    with pytest.raises(ValueError, match="cv"):
+        directions.cross_validated_accuracy(model, x, y, cv=1)
