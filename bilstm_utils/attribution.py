@@ -343,6 +343,63 @@ def gradient_times_input(model: keras.Model, ids: np.ndarray, batch_size: int = 
     return np.where(mask, scores, 0.0).astype(np.float32)
 
 
+def path_logits(model: keras.Model, ids: np.ndarray,
+                points: int = 201) -> tuple[np.ndarray, np.ndarray]:
+    """The logit along integrated gradients' straight path, :math:`F(\\alpha x)` for
+    :math:`\\alpha` from 0 (the all-zero baseline) to 1 (the review).
+
+    A large completeness gap that does not shrink with more steps means that :math:`F`
+    changes abruptly somewhere on the path; this shows where.
+
+    Parameters
+    ----------
+    model : keras.Model
+    ids : ndarray of int, shape (n, time)
+    points : int
+        Values of :math:`\\alpha`, evenly spaced, >= 2.
+
+    Returns
+    -------
+    alphas : ndarray, shape (points,)
+    logits : ndarray, shape (n, points)
+    """
+    ids = _check_ids(ids)
+    if points < 2:
+        raise ValueError(f"points must be at least 2, got {points}")
+    x, mask = embed(model, ids)
+    alphas = np.linspace(0.0, 1.0, points).astype(np.float32)
+    logits = np.stack([
+        logit_from_embeddings(model, alphas[:, None, None] * row[None],
+                              np.repeat(m[None], points, axis=0)).numpy()
+        for row, m in zip(x, mask, strict=True)
+    ])
+    return alphas, logits
+
+
+def plot_path_logits(alphas: np.ndarray, logits: np.ndarray, labels: Sequence[str]):
+    """Draw :func:`path_logits`' curves: the logit against :math:`\\alpha`, one line per review.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    logits = np.atleast_2d(logits)
+    if logits.shape[1] != len(alphas) or len(labels) != len(logits):
+        raise ValueError(f"need logits of shape (len(labels), len(alphas)) = "
+                         f"({len(labels)}, {len(alphas)}), got {logits.shape}")
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for row, label in zip(logits, labels, strict=True):
+        ax.plot(alphas, row, label=label)
+    ax.set_xlabel(r"$\alpha$ (0: all-zero embeddings, 1: the review)")
+    ax.set_ylabel(r"logit $F(\alpha x)$")
+    ax.set_title("The logit along the integrated-gradients path")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 def delete_tokens(ids: np.ndarray, positions: Sequence[np.ndarray],
                   padding: str = "post") -> np.ndarray:
     """Delete tokens from each review and pad again.

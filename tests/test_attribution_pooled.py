@@ -122,3 +122,25 @@ def test_plot_comprehensiveness_has_labels_and_one_line_per_ranking():
     with pytest.raises(ValueError, match="shape"):
         at.plot_comprehensiveness([1, 2], curves)
     plt.close("all")
+
+
+def test_path_logits_run_from_baseline_to_review():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    model, ids = tiny_pooled_classifier(), padded_ids(n=2)
+    att = at.integrated_gradients(model, ids, steps=8)
+    alphas, logits = at.path_logits(model, ids, points=5)
+    np.testing.assert_allclose(alphas, [0, 0.25, 0.5, 0.75, 1])
+    np.testing.assert_allclose(logits[:, 0], att.baseline_logit, atol=1e-5)
+    np.testing.assert_allclose(logits[:, -1], att.logit, atol=1e-5)
+    fig = at.plot_path_logits(alphas, logits, ["a", "b"])
+    ax = fig.axes[0]
+    assert ax.get_title() and ax.get_xlabel() and len(ax.get_lines()) == 2
+    with pytest.raises(ValueError, match="points"):
+        at.path_logits(model, ids, points=1)
+    with pytest.raises(ValueError, match="labels"):
+        at.plot_path_logits(alphas, logits, ["a"])
+    plt.close("all")

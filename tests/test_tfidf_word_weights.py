@@ -1,4 +1,5 @@
-"""Tests of bilstm_utils.baselines: the TF-IDF linear model and its per-word logit shares."""
+"""Tests of bilstm_utils.baselines (chapter 5 part): the TF-IDF linear model and its per-word logit
+shares."""
 
 from __future__ import annotations
 
