@@ -10,8 +10,11 @@ each set), so the two halves are compared fairly.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -96,7 +99,9 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, cv: int = 5, seed: int = 0) -> Pi
         Features (e.g. one direction's final states), finite.
     y : ndarray of 0/1, shape (n,), both classes present
     cv : int
-        Folds for choosing ``C`` among 9 values from 1e-4 to 1e4 by log-loss, >= 2.
+        Folds for choosing ``C`` among 9 values from 1e-4 to 1e4 by log-loss, >= 2. A
+        candidate that stops at the solver's 2,000 iterations is scored as it is (its
+        ``ConvergenceWarning`` is silenced).
     seed : int
         Seeds the solver (the objective is convex: the result barely depends on it).
 
@@ -125,8 +130,12 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, cv: int = 5, seed: int = 0) -> Pi
                           {"C": np.logspace(-4, 4, 9)}, cv=cv, scoring="neg_log_loss")
     model = make_pipeline(StandardScaler(), search)
     # one BLAS thread: these problems are small, and on a busy machine (or next to
-    # TensorFlow's threads) multi-threaded BLAS spins and runs ~100 times slower
-    with threadpool_limits(limits=1, user_api="blas"):
+    # TensorFlow's threads) multi-threaded BLAS spins and runs ~100 times slower.
+    # The weakest regularisations of the grid may stop at max_iter on collinear features
+    # (e.g. max- and mean-pooled outputs of the same unit); cross-validation scores them as
+    # they are, so their ConvergenceWarning is not shown.
+    with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
         return model.fit(x, y.astype(int))
 
 
@@ -171,5 +180,6 @@ def cross_validated_accuracy(model: Pipeline, x: np.ndarray, y: np.ndarray, cv: 
     if cv < 2:
         raise ValueError(f"cv must be at least 2, got {cv}")
     fixed = make_pipeline(StandardScaler(), clone(model[-1].best_estimator_))
-    with threadpool_limits(limits=1, user_api="blas"):
+    with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # as in fit_logistic
         return float(cross_val_score(fixed, x, y.astype(int), cv=cv).mean())
