@@ -11,7 +11,9 @@ NBVAL := $(BIN)/pytest -p no:cacheprovider --nbval --nbval-current-env \
 	--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=1800
 CHAPTERS := $(sort $(wildcard chapters/*.ipynb))
 
-.PHONY: all book test unit nbval execute data lint clean chromium
+COMPAT := .venv-compat
+
+.PHONY: all book test unit nbval execute data lint clean chromium compat
 
 all: test
 
@@ -62,6 +64,20 @@ execute: $(STAMP) data
 	@test -n "$(NB)" || { echo "usage: make execute NB=chapters/xx.ipynb"; exit 2; }
 	cd $(dir $(NB)) && ../$(BIN)/jupyter execute --inplace --timeout=1800 \
 		--kernel_name=python3 $(notdir $(NB))
+
+# The oldest versions pyproject.toml declares (requirements-compat.txt, close to Colab): the
+# unit tests, then every chapter executed there (assertions checked, outputs not compared).
+# Not part of `make test` (it adds about 20 minutes); run it when dependencies change.
+$(COMPAT)/.installed: requirements-compat.txt pyproject.toml
+	test -x $(COMPAT)/bin/python || $(PYTHON) -m venv $(COMPAT)
+	$(COMPAT)/bin/python -m pip install -q --disable-pip-version-check -r requirements-compat.txt
+	$(COMPAT)/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+compat: $(COMPAT)/.installed data
+	$(COMPAT)/bin/python -m pytest -p no:cacheprovider tests \
+		--ignore=tests/test_book.py --ignore=tests/test_browser.py
+	$(COMPAT)/bin/python tools/execute_chapters.py $(or $(NB),$(CHAPTERS))
 
 lint: $(STAMP)
 	$(BIN)/ruff check bilstm_utils tests tools

@@ -8,7 +8,11 @@ Modules
 data
     The Large Movie Review Dataset (IMDB): download, offline cache, movie-grouped splits.
 text
-    Vectorizer factory and ``encode``/``decode`` for token ids.
+    Standardisation, vectorizer factory and ``encode``/``decode`` for token ids.
+batching
+    Length-bucketed, right-padded batches.
+models
+    The classifiers of chapters 4 and 5 and their custom layers.
 repro
     One call to seed Python, NumPy and Keras and make TensorFlow deterministic.
 plots
@@ -21,6 +25,7 @@ from bilstm_utils._quiet import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 
+from bilstm_utils import models, text  # noqa: E402, F401  (register custom Keras objects)
 from bilstm_utils.book import glue  # noqa: E402
 from bilstm_utils.repro import set_seed  # noqa: E402
 

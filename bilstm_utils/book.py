@@ -4,8 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 #: Every value glued in this Python process, by name (also where myst_nb is absent).
 GLUED: dict[str, Any] = {}
+
+
+def plain(value: Any) -> Any:
+    """A NumPy scalar or 0-d array as a Python ``bool``/``int``/``float``/``str``; else ``value``.
+
+    ``myst_nb.glue`` stores ``repr(value)``, which for ``np.float64(0.5)`` is the text
+    "np.float64(0.5)"; a ``.3f`` format in the prose then fails the build.
+    """
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        return value.item()
+    return value
 
 
 def glue(name: str, value: Any, display: bool = False) -> Any:
@@ -27,7 +40,8 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
     Returns
     -------
     Any
-        ``value``, unchanged, so ``x = glue("x", compute())`` reads naturally.
+        ``value`` (a NumPy scalar or 0-d array as the plain Python number it holds), so
+        ``x = glue("x", compute())`` reads naturally.
 
     Raises
     ------
@@ -36,6 +50,7 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"glue name must be a non-empty identifier, got {name!r}")
+    value = plain(value)
     GLUED[name] = value
     try:
         from myst_nb import glue as myst_glue  # noqa: PLC0415

@@ -1,4 +1,5 @@
-"""Evaluating a binary classifier beyond accuracy, with NumPy only (chapter 4).
+"""Evaluating a binary classifier beyond accuracy (chapters 4 and 5), with scikit-learn's
+metrics and SciPy's bootstrap; the plotting wrappers add labels and titles.
 
 Labels are 0 (negative) and 1 (positive); scores are P(positive) in [0, 1].
 """
@@ -9,6 +10,10 @@ from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from scipy import stats
+from sklearn import metrics
+
+from bilstm_utils.text import tokenize
 
 
 def _check_binary(y_true, y_other, other_name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -23,11 +28,26 @@ def _check_binary(y_true, y_other, other_name: str) -> tuple[np.ndarray, np.ndar
         raise ValueError("no examples: y_true is empty")
     if not np.isin(y_true, (0, 1)).all():
         raise ValueError("y_true must contain only 0 and 1")
+    if np.issubdtype(y_other.dtype, np.number) and not np.isfinite(y_other).all():
+        bad = np.flatnonzero(~np.isfinite(y_other))
+        raise ValueError(
+            f"{other_name} must be finite: {bad.size} non-finite value(s), first at index "
+            f"{bad[0]} ({y_other[bad[0]]})"
+        )
     return y_true.astype(np.int64), y_other
 
 
+def _check_scores(y_true, scores) -> tuple[np.ndarray, np.ndarray]:
+    y_true, scores = _check_binary(y_true, scores, "scores")
+    if not np.issubdtype(scores.dtype, np.number):
+        raise ValueError(f"scores must be numbers, got dtype {scores.dtype}")
+    if y_true.min() == y_true.max():
+        raise ValueError("the ROC curve needs both classes in y_true")
+    return y_true, scores.astype(np.float64)
+
+
 def confusion_matrix(y_true, y_pred) -> np.ndarray:
-    """Counts of (true label, predicted label).
+    """Counts of (true label, predicted label), by ``sklearn.metrics.confusion_matrix``.
 
     Parameters
     ----------
@@ -37,17 +57,22 @@ def confusion_matrix(y_true, y_pred) -> np.ndarray:
     -------
     ndarray of int64, shape (2, 2)
         ``[[TN, FP], [FN, TP]]``: row = true label, column = predicted label.
+
+    Raises
+    ------
+    ValueError
+        For mismatched lengths, no example, or labels other than 0 and 1.
     """
     y_true, y_pred = _check_binary(y_true, y_pred, "y_pred")
     if not np.isin(y_pred, (0, 1)).all():
         raise ValueError("y_pred must contain only 0 and 1: threshold the scores first")
-    counts = np.zeros((2, 2), dtype=np.int64)
-    np.add.at(counts, (y_true, y_pred.astype(np.int64)), 1)
-    return counts
+    return metrics.confusion_matrix(y_true, y_pred.astype(np.int64), labels=[0, 1]).astype(
+        np.int64
+    )
 
 
 def precision_recall_f1(y_true, y_pred) -> dict[str, float]:
-    """Accuracy, and precision, recall and F1 of the positive class.
+    """Accuracy, and precision, recall and F1 of the positive class (scikit-learn).
 
     Parameters
     ----------
@@ -59,12 +84,14 @@ def precision_recall_f1(y_true, y_pred) -> dict[str, float]:
         ``accuracy``, ``precision`` = TP/(TP+FP), ``recall`` = TP/(TP+FN),
         ``f1`` = their harmonic mean (0 where undefined).
     """
-    (tn, fp), (fn, tp) = confusion_matrix(y_true, y_pred)
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    y_true, y_pred = _check_binary(y_true, y_pred, "y_pred")
+    if not np.isin(y_pred, (0, 1)).all():
+        raise ValueError("y_pred must contain only 0 and 1: threshold the scores first")
+    precision, recall, f1, _ = metrics.precision_recall_fscore_support(
+        y_true, y_pred, average="binary", pos_label=1, zero_division=0
+    )
     return {
-        "accuracy": float((tp + tn) / (tn + fp + fn + tp)),
+        "accuracy": float(metrics.accuracy_score(y_true, y_pred)),
         "precision": float(precision),
         "recall": float(recall),
         "f1": float(f1),
@@ -74,10 +101,12 @@ def precision_recall_f1(y_true, y_pred) -> dict[str, float]:
 def roc_curve(y_true, scores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """False- and true-positive rates as the threshold sweeps down through the scores.
 
+    ``sklearn.metrics.roc_curve`` with every distinct score kept as a threshold.
+
     Parameters
     ----------
     y_true : array of 0/1, shape (n,), both classes present
-    scores : array of float, shape (n,)
+    scores : array of float, shape (n,), finite
 
     Returns
     -------
@@ -86,48 +115,73 @@ def roc_curve(y_true, scores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     thresholds : ndarray of float, shape (k + 1,)
         ``+inf`` first, then the distinct scores in decreasing order; point i predicts
         positive for ``scores >= thresholds[i]``.
+
+    Raises
+    ------
+    ValueError
+        For a non-finite score (NaN, inf), one class only, or mismatched lengths.
     """
-    y_true, scores = _check_binary(y_true, scores, "scores")
-    scores = scores.astype(np.float64)
-    n_pos = int(y_true.sum())
-    n_neg = y_true.size - n_pos
-    if n_pos == 0 or n_neg == 0:
-        raise ValueError("the ROC curve needs both classes in y_true")
-    order = np.argsort(-scores, kind="stable")
-    sorted_scores, sorted_true = scores[order], y_true[order]
-    last_of_tie = np.r_[np.flatnonzero(np.diff(sorted_scores)), sorted_scores.size - 1]
-    tps = np.cumsum(sorted_true)[last_of_tie]
-    fps = (last_of_tie + 1) - tps
-    tpr = np.r_[0.0, tps / n_pos]
-    fpr = np.r_[0.0, fps / n_neg]
-    return fpr, tpr, np.r_[np.inf, sorted_scores[last_of_tie]]
+    y_true, scores = _check_scores(y_true, scores)
+    fpr, tpr, thresholds = metrics.roc_curve(y_true, scores, drop_intermediate=False)
+    thresholds = thresholds.astype(np.float64)
+    thresholds[0] = np.inf  # scikit-learn >= 1.3 does this too; older ones used max + 1
+    return fpr, tpr, thresholds
 
 
 def roc_auc(y_true, scores) -> float:
-    """Area under the ROC curve: P(a random positive scores above a random negative).
-
-    Computed from ranks (the Mann-Whitney statistic), ties counting one half.
+    """Area under the ROC curve: P(a random positive scores above a random negative),
+    ties counting one half (``sklearn.metrics.roc_auc_score``).
 
     Parameters
     ----------
     y_true : array of 0/1, shape (n,), both classes present
-    scores : array of float, shape (n,)
+    scores : array of float, shape (n,), finite
 
     Returns
     -------
     float in [0, 1]
+
+    Raises
+    ------
+    ValueError
+        For a non-finite score (NaN, inf), one class only, or mismatched lengths.
     """
-    y_true, scores = _check_binary(y_true, scores, "scores")
-    n_pos = int(y_true.sum())
-    n_neg = y_true.size - n_pos
-    if n_pos == 0 or n_neg == 0:
-        raise ValueError("ROC AUC needs both classes in y_true")
-    values, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
-    # average 1-based rank of each distinct value (ties share the mean rank)
-    ends = np.cumsum(counts)
-    mean_rank = ends - (counts - 1) / 2.0
-    rank_sum = mean_rank[inverse][y_true == 1].sum()
-    return float((rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+    y_true, scores = _check_scores(y_true, scores)
+    return float(metrics.roc_auc_score(y_true, scores))
+
+
+def bootstrap_ci(
+    values: np.ndarray, level: float = 0.95, n_boot: int = 2000, seed: int = 0
+) -> tuple[float, float]:
+    """Bootstrap confidence interval of the mean of ``values`` (``scipy.stats.bootstrap``,
+    percentile method), e.g. of per-review correctness: it covers the choice of reviews,
+    not the training seed.
+
+    Parameters
+    ----------
+    values : array of float, shape (n,), n >= 2, finite
+    level : float in (0, 1)
+    n_boot : int
+        Resamples.
+    seed : int
+        Seeds the resampling.
+
+    Returns
+    -------
+    (low, high) : tuple of float
+    """
+    values = np.asarray(values, float).reshape(-1)
+    if values.size < 2:
+        raise ValueError(f"need at least 2 values for a bootstrap, got {values.size}")
+    if not np.isfinite(values).all():
+        raise ValueError("values must be finite")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    if values.min() == values.max():  # every resample has the same mean
+        return float(values[0]), float(values[0])
+    result = stats.bootstrap((values,), np.mean, confidence_level=level, n_resamples=n_boot,
+                             method="percentile", random_state=np.random.default_rng(seed))
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
 def most_confident_mistakes(y_true, scores, k: int = 5) -> np.ndarray:
@@ -146,8 +200,9 @@ def most_confident_mistakes(y_true, scores, k: int = 5) -> np.ndarray:
         Most confident first; confidence = ``|score - 0.5|``.
     """
     y_true, scores = _check_binary(y_true, scores, "scores")
-    if k < 1:
-        raise ValueError(f"k must be positive, got {k}")
+    if isinstance(k, bool) or int(k) != k or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    k = int(k)
     wrong = np.flatnonzero((scores >= 0.5).astype(np.int64) != y_true)
     confidence = np.abs(scores[wrong] - 0.5)
     return wrong[np.argsort(-confidence, kind="stable")[:k]].astype(np.int64)
@@ -216,7 +271,7 @@ def mistake_hints(text: str, rating: int, n_tokens: int, maxlen: int) -> list[st
     """
     if not 1 <= rating <= 10:
         raise ValueError(f"rating must be in 1..10, got {rating}")
-    words = [w.strip(".,!?;:\"'()").replace("'", "") for w in text.lower().split()]
+    words = tokenize(text)
     hints = []
     if rating in (4, 7):
         hints.append(f"borderline rating ({rating}/10)")

@@ -50,7 +50,9 @@ def build_text_classifier(
         ``"last"``: the final state of each direction (the seed's model);
         ``"max"``/``"mean"``: pool the outputs of every time step.
     mask_zero : bool
-        Let the embedding emit a mask so the LSTM skips padding (id 0).
+        Mask padding (id 0) so the LSTM skips it. Feed **right-padded** ids
+        (:func:`bilstm_utils.text.encode`'s default): cuDNN accepts no other mask. A review
+        with no token gives zero features, so P(positive) = sigmoid(output bias).
     dropout : float
         Dropout rate before the output layer, in [0, 1).
     embed_dropout : float
@@ -81,12 +83,17 @@ def build_text_classifier(
     x = keras.layers.Embedding(vocab_size, embed_dim, mask_zero=mask_zero, name="embedding")(inputs)
     if embed_dropout:
         x = keras.layers.SpatialDropout1D(embed_dropout, name="embed_dropout")(x)
+    token_mask = PaddingMask(name="padding_mask")(inputs) if mask_zero else None
+    if mask_zero:
+        x = NonEmptyMask(name="non_empty_mask")(x)
     lstm = keras.layers.LSTM(units, return_sequences=pooling != "last", name="lstm")
     x = keras.layers.Bidirectional(lstm, name="bilstm")(x) if bidirectional else lstm(x)
     if pooling == "max":
-        x = keras.layers.GlobalMaxPooling1D(name="max_pool")(x)
+        x = MaskedGlobalMaxPooling1D(name="max_pool")(x, mask=token_mask)
     elif pooling == "mean":
-        x = keras.layers.GlobalAveragePooling1D(name="mean_pool")(x)
+        x = MaskedGlobalAveragePooling1D(name="mean_pool")(x, mask=token_mask)
+    elif mask_zero:
+        x = ZeroEmptyRows(name="zero_empty_rows")(x, token_mask)
     if dropout:
         x = keras.layers.Dropout(dropout, name="dropout")(x)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="classifier")(x)
@@ -118,12 +125,60 @@ def build_seed_model(vocab_size: int = 10_000) -> keras.Model:
 # ---------------------------------------------------------------------------------------------
 
 
+def _token_mask(ids):
+    return keras.ops.not_equal(ids, 0)
+
+
+@keras.saving.register_keras_serializable(package="bilstm_utils")
+class PaddingMask(keras.layers.Layer):
+    """Int token ids (batch, time) -> bool mask (batch, time): ``True`` at real tokens (id != 0).
+
+    A row with no token (an empty or punctuation-only review) gives an all-``False`` row.
+    """
+
+    def call(self, ids):
+        return _token_mask(ids)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+
+@keras.saving.register_keras_serializable(package="bilstm_utils")
+class NonEmptyMask(keras.layers.Layer):
+    """Pass the input through; its mask gets its **first** step set to ``True``.
+
+    cuDNN (Keras's TensorFlow backend on a GPU) rejects a fully masked row, and a masked
+    mean over zero steps is 0/0. With right-padded ids the mask ``ids != 0`` is of the form
+    ``1...1 0...0``; forcing step 0 keeps that form and gives an empty review one (padding)
+    step, whose output the pooling layers below then ignore, because they are given the true
+    :class:`PaddingMask`.
+
+    Input: (batch, time, channels) with a mask (batch, time). Output: the same tensor.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        return inputs
+
+    def compute_mask(self, inputs, mask=None):
+        if mask is None:
+            return None
+        mask = keras.ops.cast(mask, "bool")
+        return keras.ops.concatenate([keras.ops.ones_like(mask[:, :1]), mask[:, 1:]], axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+
 @keras.saving.register_keras_serializable(package="bilstm_utils")
 class MaskedGlobalMaxPooling1D(keras.layers.Layer):
     """Maximum over time of the **unmasked** steps, per channel.
 
-    Keras's ``GlobalMaxPooling1D`` ignores the mask, so padded steps (whose LSTM outputs
-    are zeros) could win the maximum. This layer gives masked steps ``-inf`` first.
+    Keras's ``GlobalMaxPooling1D`` ignores the mask, so padded steps could win the maximum.
+    This layer gives masked steps ``-inf`` first.
 
     Input: (batch, time, channels) with an optional mask (batch, time).
     Output: (batch, channels). A row with no unmasked step gives zeros.
@@ -135,11 +190,10 @@ class MaskedGlobalMaxPooling1D(keras.layers.Layer):
 
     def call(self, inputs, mask=None):
         if mask is None:
-            return tf.reduce_max(inputs, axis=1)
-        keep = tf.cast(mask, tf.bool)[:, :, tf.newaxis]
-        very_small = tf.constant(float("-inf"), dtype=inputs.dtype)
-        pooled = tf.reduce_max(tf.where(keep, inputs, very_small), axis=1)
-        return tf.where(tf.math.is_finite(pooled), pooled, tf.zeros_like(pooled))
+            return keras.ops.max(inputs, axis=1)
+        keep = keras.ops.expand_dims(keras.ops.cast(mask, "bool"), -1)
+        pooled = keras.ops.max(keras.ops.where(keep, inputs, float("-inf")), axis=1)
+        return keras.ops.where(keras.ops.any(keep, axis=1), pooled, 0.0)
 
     def compute_mask(self, inputs, mask=None):
         return None
@@ -149,32 +203,92 @@ class MaskedGlobalMaxPooling1D(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="bilstm_utils")
-class KeepLastTokens(keras.layers.Layer):
-    """Right-padded token ids -> the last ``maxlen`` tokens of each row, padded at the front.
+class MaskedGlobalAveragePooling1D(keras.layers.Layer):
+    """Mean over time of the **unmasked** steps, per channel; zeros for a row with none.
 
-    ``TextVectorization`` pads at the end; the book's models were trained like the seed
-    article, on reviews padded and truncated **at the front**. This layer turns one
-    layout into the other inside a model, so a raw-string model sees exactly what
-    :func:`bilstm_utils.text.encode` gives (id 0 is padding, no real token is 0).
+    Keras's ``GlobalAveragePooling1D`` divides by the number of unmasked steps, which is 0/0
+    (NaN) for an empty review and poisons training. Here the divisor is at least 1.
 
-    Input: int (batch, time). Output: int (batch, min(time, maxlen)).
+    Input: (batch, time, channels) with an optional mask (batch, time).
+    Output: (batch, channels).
     """
 
-    def __init__(self, maxlen: int, **kwargs):
+    def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        if maxlen < 1:
-            raise ValueError(f"maxlen must be positive, got {maxlen}")
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return keras.ops.mean(inputs, axis=1)
+        weights = keras.ops.expand_dims(keras.ops.cast(mask, inputs.dtype), -1)
+        total = keras.ops.sum(inputs * weights, axis=1)
+        return total / keras.ops.maximum(keras.ops.sum(weights, axis=1), 1.0)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+
+@keras.saving.register_keras_serializable(package="bilstm_utils")
+class ZeroEmptyRows(keras.layers.Layer):
+    """Features (batch, d) times "does the row have a token" from a mask (batch, time).
+
+    The final state of an LSTM that read only the one padding step :class:`NonEmptyMask`
+    gives an empty review is replaced by zeros, like the pooled features of an empty review.
+    """
+
+    def call(self, features, token_mask):
+        has_token = keras.ops.any(keras.ops.cast(token_mask, "bool"), axis=1, keepdims=True)
+        return features * keras.ops.cast(has_token, features.dtype)
+
+    def compute_output_shape(self, features_shape, token_mask_shape=None):
+        return tuple(features_shape)
+
+
+@keras.saving.register_keras_serializable(package="bilstm_utils")
+class KeepLastTokens(keras.layers.Layer):
+    """Right-padded token ids -> each row's last ``maxlen`` tokens, padded to exactly ``maxlen``.
+
+    ``TextVectorization`` pads at the end, to the batch's longest review (width 0 for a batch
+    of empty reviews). This layer keeps what :func:`bilstm_utils.text.encode` keeps (the last
+    ``maxlen`` tokens) with a fixed width, so a model's answer for a review never depends on
+    the other reviews in its batch. ``padding="post"`` (right-padded, for masked models and
+    cuDNN) or ``"pre"`` (front-padded, the seed article's unmasked model).
+
+    Input: int (batch, time), right-padded, id 0 = padding, ``time >= 0``.
+    Output: int32 (batch, maxlen).
+    """
+
+    def __init__(self, maxlen: int, padding: str = "post", **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(maxlen, bool) or int(maxlen) != maxlen or maxlen < 1:
+            raise ValueError(f"maxlen must be a positive integer, got {maxlen!r}")
+        if padding not in ("pre", "post"):
+            raise ValueError(f"padding must be 'pre' or 'post', got {padding!r}")
         self.maxlen = int(maxlen)
+        self.padding = padding
 
     def call(self, ids):
-        ids = tf.cast(ids, tf.int32)
-        lengths = tf.math.count_nonzero(ids, axis=1, dtype=tf.int32)
-        reversed_rows = tf.reverse_sequence(ids, lengths, seq_axis=1, batch_axis=0)
-        left_padded = tf.reverse(reversed_rows, axis=[1])
-        return left_padded[:, -self.maxlen:]
+        ops = keras.ops
+        ids = ops.pad(ops.cast(ids, "int32"), [[0, 0], [0, self.maxlen]])  # width >= maxlen
+        lengths = ops.sum(ops.cast(ops.not_equal(ids, 0), "int32"), axis=1, keepdims=True)
+        kept = ops.minimum(lengths, self.maxlen)
+        position = ops.expand_dims(ops.arange(self.maxlen, dtype="int32"), 0)
+        if self.padding == "post":
+            source, valid = lengths - kept + position, position < kept
+        else:
+            source = lengths - self.maxlen + position
+            valid = position >= self.maxlen - kept
+        source = ops.clip(source, 0, ops.shape(ids)[1] - 1)
+        return ops.where(valid, ops.take_along_axis(ids, source, axis=1), 0)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.maxlen)
 
     def get_config(self):
-        return {**super().get_config(), "maxlen": self.maxlen}
+        return {**super().get_config(), "maxlen": self.maxlen, "padding": self.padding}
 
 
 def build_pooled_classifier(
@@ -194,7 +308,9 @@ def build_pooled_classifier(
     """Embedding -> SpatialDropout -> (Bi)LSTM -> [max, mean] over time -> Dropout -> Dense.
 
     The model masks padding (id 0), so its prediction for a review does not depend on
-    how much padding its batch needed. With ``skip_embeddings`` the pooling also sees
+    how much padding its batch needed. Feed it right-padded ids (cuDNN accepts no other
+    mask); a review with no token gives zero pooled features, P = sigmoid(output bias).
+    With ``skip_embeddings`` the pooling also sees
     the (dropped-out) embeddings next to the LSTM outputs, a shortcut that lets words
     count directly while the LSTM adds their context.
 
@@ -244,6 +360,7 @@ def build_pooled_classifier(
             f"got {np.shape(embeddings)}"
         )
     inputs = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+    token_mask = PaddingMask(name="padding_mask")(inputs)
     embedding = keras.layers.Embedding(
         vocab_size, embed_dim, mask_zero=True, trainable=train_embeddings, name="embedding"
     )
@@ -253,12 +370,13 @@ def build_pooled_classifier(
     if embed_dropout:
         x = keras.layers.SpatialDropout1D(embed_dropout, name="embed_dropout")(x)
     lstm = keras.layers.LSTM(units, return_sequences=True, name="lstm")
-    h = keras.layers.Bidirectional(lstm, name="bilstm")(x) if bidirectional else lstm(x)
+    recurrent = keras.layers.Bidirectional(lstm, name="bilstm") if bidirectional else lstm
+    h = recurrent(NonEmptyMask(name="non_empty_mask")(x))
     if skip_embeddings:
         h = keras.layers.Concatenate(name="words_and_context")([x, h])
     pooled = keras.layers.Concatenate(name="max_and_mean")([
-        MaskedGlobalMaxPooling1D(name="max_pool")(h),
-        keras.layers.GlobalAveragePooling1D(name="mean_pool")(h),
+        MaskedGlobalMaxPooling1D(name="max_pool")(h, mask=token_mask),
+        MaskedGlobalAveragePooling1D(name="mean_pool")(h, mask=token_mask),
     ])
     if dropout:
         pooled = keras.layers.Dropout(dropout, name="dropout")(pooled)
@@ -297,7 +415,7 @@ def build_bag_of_embeddings(
         )
     inputs = keras.Input(shape=(None,), dtype="int32", name="token_ids")
     x = keras.layers.Embedding(vocab_size, embed_dim, mask_zero=True, name="embedding")(inputs)
-    x = keras.layers.GlobalAveragePooling1D(name="mean_pool")(x)
+    x = MaskedGlobalAveragePooling1D(name="mean_pool")(x)  # an empty review: zeros
     outputs = keras.layers.Dense(1, activation="sigmoid", name="classifier")(x)
     model = keras.Model(inputs, outputs, name="bag_of_embeddings")
     model.compile(
@@ -306,23 +424,6 @@ def build_bag_of_embeddings(
         metrics=["accuracy"],
     )
     return model
-
-
-@keras.saving.register_keras_serializable(package="bilstm_utils")
-class TakeLastSteps(keras.layers.Layer):
-    """The last ``steps`` steps of front-padded ids: (batch, time) -> (batch, <= steps)."""
-
-    def __init__(self, steps: int, **kwargs):
-        super().__init__(**kwargs)
-        if steps < 1:
-            raise ValueError(f"steps must be positive, got {steps}")
-        self.steps = int(steps)
-
-    def call(self, ids):
-        return ids[:, -self.steps:]
-
-    def get_config(self):
-        return {**super().get_config(), "steps": self.steps}
 
 
 def build_average_ensemble(members, name: str = "ensemble", maxlens=None) -> keras.Model:
@@ -335,13 +436,13 @@ def build_average_ensemble(members, name: str = "ensemble", maxlens=None) -> ker
         shape (batch, 1).
     name : str
     maxlens : sequence of (int or None), optional
-        One per member: that member reads only the last ``maxlen`` steps of the
-        (front-padded) input; ``None`` reads all of it.
+        One per member: that member reads only the last ``maxlen`` tokens of each
+        (right-padded) review; ``None`` reads all of it.
 
     Returns
     -------
     keras.Model
-        Input: int ids (batch, time). Output: mean P(positive), (batch, 1). Compiled
+        Input: int ids (batch, time), right-padded. Output: mean P(positive), (batch, 1). Compiled
         (binary cross-entropy, accuracy) so that ``evaluate`` works; not meant for ``fit``.
     """
     members = list(members)
@@ -352,107 +453,12 @@ def build_average_ensemble(members, name: str = "ensemble", maxlens=None) -> ker
         raise ValueError(f"maxlens needs one entry per member: {len(members)}, got {len(maxlens)}")
     inputs = keras.Input(shape=(None,), dtype="int32", name="token_ids")
     outputs = keras.layers.Average(name="average")([
-        member(inputs if n is None else TakeLastSteps(n, name=f"last_{n}_of_{i}")(inputs))
+        member(inputs if n is None else KeepLastTokens(n, name=f"last_{n}_of_{i}")(inputs))
         for i, (member, n) in enumerate(zip(members, maxlens, strict=True))
     ])
     model = keras.Model(inputs, outputs, name=name)
     model.compile(loss="binary_crossentropy", metrics=["accuracy"])
     return model
-
-
-def bucketed_batches(
-    sequences,
-    labels,
-    batch_size: int = 256,
-    maxlen: int = 400,
-    seed: int | None = None,
-):
-    """Yield ``(ids, labels)`` batches of reviews of similar length, padded at the front.
-
-    Reviews are sorted by length (ties broken at random when ``seed`` is given) and cut
-    into consecutive batches, so a batch is padded only to its own longest review; with a
-    ``seed`` the batch order is shuffled too. Reviews longer than ``maxlen`` keep their last
-    ``maxlen`` tokens, like :func:`bilstm_utils.text.encode`.
-
-    Parameters
-    ----------
-    sequences : sequence of n int sequences
-        Unpadded token ids (from :func:`bilstm_utils.text.token_ids`).
-    labels : array of shape (n,)
-    batch_size, maxlen : int
-    seed : int, optional
-        Shuffle seed; ``None`` gives one fixed order (for evaluation).
-
-    Yields
-    ------
-    ids : ndarray of int32, shape (b, t), t <= maxlen
-    labels : ndarray of float32, shape (b,)
-    """
-    labels = np.asarray(labels)
-    if len(sequences) != len(labels):
-        raise ValueError(f"{len(sequences)} sequences but {len(labels)} labels")
-    if batch_size < 1 or maxlen < 1:
-        raise ValueError(f"batch_size and maxlen must be positive, got {batch_size}, {maxlen}")
-    rng = np.random.default_rng(seed) if seed is not None else None
-    lengths = np.array([min(len(s), maxlen) for s in sequences])
-    ties = rng.random(len(lengths)) if rng is not None else np.zeros(len(lengths))
-    order = np.lexsort((ties, lengths))
-    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-    if rng is not None:
-        rng.shuffle(batches)
-    for index in batches:
-        width = max(1, int(lengths[index].max()))
-        ids = np.zeros((len(index), width), dtype=np.int32)
-        for row, i in enumerate(index):
-            tail = np.asarray(sequences[i], dtype=np.int32)[-maxlen:]
-            if len(tail):
-                ids[row, width - len(tail):] = tail
-        yield ids, labels[index].astype(np.float32)
-
-
-def bucketed_dataset(sequences, labels, batch_size: int = 256, maxlen: int = 400,
-                     seed: int | None = None):
-    """:func:`bucketed_batches` as a ``tf.data.Dataset`` for ``model.fit``/``evaluate``.
-
-    With a ``seed``, every pass over the data (epoch) draws a new, reproducible order.
-    ``len(sequences)`` reviews, ``ceil(n / batch_size)`` batches of shapes
-    ((b, t) int32, (b,) float32).
-    """
-    rng = np.random.default_rng(seed) if seed is not None else None
-    list(bucketed_batches(sequences[:1], np.asarray(labels)[:1], batch_size, maxlen))  # validate
-    if len(sequences) != len(labels):
-        raise ValueError(f"{len(sequences)} sequences but {len(labels)} labels")
-
-    def generate():
-        epoch_seed = None if rng is None else int(rng.integers(2**31))
-        yield from bucketed_batches(sequences, labels, batch_size, maxlen, epoch_seed)
-
-    dataset = tf.data.Dataset.from_generator(
-        generate,
-        output_signature=(
-            tf.TensorSpec((None, None), tf.int32),
-            tf.TensorSpec((None,), tf.float32),
-        ),
-    )
-    n_batches = -(-len(sequences) // batch_size)
-    return dataset.apply(tf.data.experimental.assert_cardinality(n_batches))
-
-
-def predict_bucketed(model: keras.Model, sequences, batch_size: int = 512,
-                     maxlen: int = 400) -> np.ndarray:
-    """P(positive) for each review, shape (n,), in the order of ``sequences``.
-
-    Batches reviews by length (fast) and puts the predictions back in input order.
-    """
-    lengths = np.array([min(len(s), maxlen) for s in sequences])
-    order = np.lexsort((np.zeros(len(lengths)), lengths))
-    probs = np.empty(len(sequences), dtype=np.float32)
-    start = 0
-    for ids, _ in bucketed_batches(sequences, np.zeros(len(sequences)), batch_size, maxlen):
-        index = order[start:start + len(ids)]
-        probs[index] = model.predict_on_batch(ids).reshape(-1)
-        start += len(ids)
-    return probs
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -472,7 +478,8 @@ class EpochTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self._start)
 
 
-def build_end_to_end(vectorizer, model: keras.Model, maxlen: int = 400) -> keras.Model:
+def build_end_to_end(vectorizer, model: keras.Model, maxlen: int = 400,
+                     padding: str = "post") -> keras.Model:
     """A model that takes raw review strings: vectorise -> keep last ``maxlen`` -> ``model``.
 
     Parameters
@@ -480,15 +487,23 @@ def build_end_to_end(vectorizer, model: keras.Model, maxlen: int = 400) -> keras
     vectorizer : TextVectorization
         The training vectorizer (its vocabulary and ``standardize`` are copied).
     model : keras.Model
-        Takes int ids (batch, time), front-padded.
+        Takes int ids (batch, time), laid out as in training.
     maxlen : int
-        Longest tail of a review the model sees, as in training.
+        The number of tokens ``model`` was trained on: every review becomes exactly
+        ``maxlen`` ids (its last ``maxlen`` tokens), whatever else is in the batch, so the
+        answer for a review matches ``model.predict(encode(vectorizer, [review], maxlen,
+        padding))``.
+    padding : {"post", "pre"}
+        ``"post"`` for a model that masks padding (and cuDNN), ``"pre"`` for the seed
+        article's unmasked model, trained on front-padded ids.
 
     Returns
     -------
     keras.Model
-        Input: strings, shape (batch,). Output: P(positive), shape (batch, 1).
-        Not compiled (it is for inference).
+        Input: strings, shape (batch,), any batch size; a review with no word (empty,
+        punctuation only) is a row of padding. Output: P(positive), shape (batch, 1).
+        Not compiled (it is for inference). Saved as ``.keras``, it reloads after
+        ``import bilstm_utils``.
     """
     config = vectorizer.get_config()
     strings_to_ids = keras.layers.TextVectorization(
@@ -497,5 +512,8 @@ def build_end_to_end(vectorizer, model: keras.Model, maxlen: int = 400) -> keras
         name="vectorize",
     )
     inputs = keras.Input(shape=(), dtype="string", name="review")
-    ids = KeepLastTokens(maxlen, name="keep_last_tokens")(strings_to_ids(inputs))
-    return keras.Model(inputs, model(ids), name="review_sentiment")
+    ids = KeepLastTokens(maxlen, padding=padding, name="keep_last_tokens")(strings_to_ids(inputs))
+    # the same layers and weights without the training state: a compiled inner model would
+    # save its optimizer, and reloading it would warn that the optimizer's variables differ
+    classifier = keras.Model(model.inputs, model.outputs, name=model.name)
+    return keras.Model(inputs, classifier(ids), name="review_sentiment")

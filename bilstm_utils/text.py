@@ -1,12 +1,21 @@
 """Turning reviews into token ids and back (chapters 4 and 5).
 
-The seed article's preprocessing: keep the 10,000 most frequent words and pad or
-truncate each review to 200 tokens **at the front** (the defaults of
-``keras.utils.pad_sequences``), so a long review keeps its ending.
+Standardisation (:func:`normalize_text`, and :func:`standardize` for ``TextVectorization``)
+normalises Unicode (NFKC), lower-cases every script, deletes apostrophes inside words
+("don't" and "don’t" both give "dont") and turns every other punctuation mark or symbol into
+a space, so words joined by punctuation ("good...but", "well-made") become separate words.
+
+Padding: models that **mask** padding get **right-padded** ids (``encode``'s default,
+``padding="post"``) while a long review still keeps its *last* ``maxlen`` tokens
+(``truncating="pre"``). That is the layout cuDNN needs: with a GPU, Keras's TensorFlow
+backend accepts only right-padded masks. The seed article's unmasked model was trained on
+front-padded ids (``padding="pre"``), which it keeps.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,12 +27,75 @@ import keras  # noqa: E402
 
 DEFAULT_VOCAB_SIZE = 10_000
 DEFAULT_SEQUENCE_LENGTH = 200
-_PUNCTUATION = r'[!"#$%&()\*\+,\-\./:;<=>?@\[\\\]^_`{|}~\']'
+#: Characters deleted rather than turned into a space: apostrophes join a contraction.
+APOSTROPHES = "'\u2019\u2018\u02bc\u2032`\u00b4"
+_HTML_BREAK = re.compile(r"<br\s*/?>", flags=re.IGNORECASE)
+
+
+class _Separators(dict):
+    """``str.translate`` table built lazily: punctuation/symbols -> space, apostrophes and
+    invisible format characters (soft hyphen, zero-width space) -> deleted."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        category = unicodedata.category(char)
+        if char in APOSTROPHES or category == "Cf":
+            value = ""
+        elif category[0] in "PS":
+            value = " "
+        else:
+            value = char
+        self[code] = value
+        return value
+
+
+_SEPARATORS = _Separators()
+
+
+def normalize_text(text: str) -> str:
+    """The book's standardisation of one review, in pure Python.
+
+    NFKC normalisation (a decomposed "café" equals the composed one, "ﬁ" becomes "fi"),
+    ``<br />`` tags to spaces, lower-casing of every script ("AMÉLIE" -> "amélie"),
+    apostrophes deleted ("don’t" -> "dont"), every other Unicode punctuation mark or symbol
+    (categories P* and S*) turned into a space ("good...but" -> "good but"), and runs of
+    whitespace collapsed to one space.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+        Space-separated words; ``""`` for a text with no word (empty, punctuation only).
+
+    Raises
+    ------
+    TypeError
+        If ``text`` is not a ``str``.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    text = _HTML_BREAK.sub(" ", unicodedata.normalize("NFKC", text))
+    text = unicodedata.normalize("NFKC", text.lower())  # lower() can denormalise ("İ")
+    return " ".join(text.translate(_SEPARATORS).split())
+
+
+def tokenize(text: str) -> list[str]:
+    """The words of ``text`` after :func:`normalize_text`: ``[]`` for a text with no word."""
+    return normalize_text(text).split()
+
+
+def _normalize_batch(strings: np.ndarray) -> np.ndarray:
+    flat = [normalize_text(s.decode("utf-8", errors="replace")).encode("utf-8")
+            for s in np.asarray(strings, dtype=object).reshape(-1)]
+    return np.array(flat, dtype=object).reshape(np.shape(strings))
 
 
 @keras.saving.register_keras_serializable(package="bilstm_utils")
 def standardize(text):
-    """Lower-case, turn the reviews' ``<br />`` tags into spaces, strip punctuation.
+    """:func:`normalize_text` as a TensorFlow op, for ``TextVectorization(standardize=...)``.
 
     Parameters
     ----------
@@ -32,10 +104,17 @@ def standardize(text):
     Returns
     -------
     tf.Tensor of dtype string, same shape
+
+    Notes
+    -----
+    TensorFlow has no Unicode-normalisation op, so this runs Python's :mod:`unicodedata` through
+    ``tf.py_function`` (on the CPU, like every ``TextVectorization``). It is registered as
+    ``"bilstm_utils>standardize"``, so a saved model that uses it reloads after
+    ``import bilstm_utils``.
     """
-    text = tf.strings.lower(text)
-    text = tf.strings.regex_replace(text, r"<br\s*/?>", " ")
-    return tf.strings.regex_replace(text, _PUNCTUATION, "")
+    out = tf.py_function(_normalize_batch, [text], tf.string)
+    out.set_shape(text.shape)
+    return out
 
 
 def _check_texts(texts: Sequence[str]) -> list[str]:
@@ -44,6 +123,11 @@ def _check_texts(texts: Sequence[str]) -> list[str]:
     texts = list(texts)
     if not texts:
         raise ValueError("texts is empty: pass at least one review")
+    bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
+    if bad:
+        value = texts[bad[0]]
+        raise ValueError(f"texts must hold only str; texts[{bad[0]}] is a "
+                         f"{type(value).__name__}: {value!r:.40}")
     return texts
 
 
@@ -62,8 +146,8 @@ def make_vectorizer(
         Vocabulary size, including id 0 (padding) and id 1 (``[UNK]``, out of vocabulary).
     sequence_length : int, optional
         If given, the layer itself pads or truncates **at the end** to this length
-        (what an end-to-end model needs). If omitted, it returns ragged token ids and
-        :func:`encode` pads them like the seed article.
+        (keeping a review's *first* tokens). If omitted, it returns ragged token ids and
+        :func:`encode` pads and cuts them (keeping a review's *last* tokens).
 
     Returns
     -------
@@ -101,33 +185,43 @@ def encode(
     vectorizer: keras.layers.TextVectorization,
     texts: Sequence[str],
     maxlen: int = DEFAULT_SEQUENCE_LENGTH,
-    padding: str = "pre",
+    padding: str = "post",
     truncating: str = "pre",
 ) -> np.ndarray:
-    """Token ids padded/truncated to ``maxlen``, by default at the front (seed article).
+    """Token ids cut to each review's last ``maxlen`` tokens and padded to ``maxlen``.
+
+    The default, ``padding="post"``, is what a model that masks padding needs (and the only
+    layout cuDNN accepts); ``padding="pre"`` gives the seed article's front-padded ids for its
+    unmasked model.
 
     Parameters
     ----------
     vectorizer : TextVectorization
         From :func:`make_vectorizer`.
     texts : sequence of str, length n >= 1
+        A review with no word (empty, punctuation only) gives a row of zeros.
     maxlen : int
-        Output length.
+        Output length, >= 1.
     padding, truncating : {"pre", "post"}
-        Where zeros are added and where long reviews are cut.
+        Where zeros are added, and where long reviews are cut (``"pre"``: keep the end).
 
     Returns
     -------
     ndarray of int32, shape (n, maxlen)
+
+    Raises
+    ------
+    ValueError
+        For ``maxlen < 1``, an unknown ``padding``/``truncating``, a single string or no text.
     """
-    if maxlen < 1:
-        raise ValueError(f"maxlen must be positive, got {maxlen}")
+    if isinstance(maxlen, bool) or int(maxlen) != maxlen or maxlen < 1:
+        raise ValueError(f"maxlen must be a positive integer, got {maxlen!r}")
     for name, value in (("padding", padding), ("truncating", truncating)):
         if value not in ("pre", "post"):
             raise ValueError(f"{name} must be 'pre' or 'post', got {value!r}")
     ids = token_ids(vectorizer, texts)
     return keras.utils.pad_sequences(
-        ids, maxlen=maxlen, padding=padding, truncating=truncating, dtype="int32"
+        ids, maxlen=int(maxlen), padding=padding, truncating=truncating, dtype="int32"
     )
 
 

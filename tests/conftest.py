@@ -45,3 +45,30 @@ def built_book() -> dict:
     assert proc.returncode == 0, f"jupyter-book build failed:\n{log[-5000:]}"
     return {"html": ROOT / "_build" / "html", "log": log,
             "seconds": time.perf_counter() - start}
+
+
+def tiny_classifier(mask_zero: bool = True, seed: int = 0):
+    """A ``build_text_classifier`` BiLSTM (vocabulary 30, 6-d embeddings, 4 units) with large
+    random weights, so it is clearly non-linear (chapter 5's attribution and gate tests)."""
+    import numpy as np
+
+    import bilstm_utils
+    from bilstm_utils.models import build_text_classifier
+
+    bilstm_utils.set_seed(seed)
+    model = build_text_classifier(vocab_size=30, embed_dim=6, units=4, mask_zero=mask_zero,
+                                  dropout=0.5)
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.normal(0, 0.8, w.shape).astype("float32") for w in model.get_weights()])
+    return model
+
+
+def padded_ids(n: int = 5, time: int = 12, seed: int = 1):
+    """Right-padded int32 ids (n, time): row r has r + 1 padding steps at its end."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(2, 30, (n, time)).astype("int32")
+    for r in range(n):
+        ids[r, time - r - 1:] = 0
+    return ids

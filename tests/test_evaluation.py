@@ -74,7 +74,7 @@ def test_most_confident_mistakes_order():
     p = np.array([0.9, 0.6, 0.05, 0.99, 0.4])
     np.testing.assert_array_equal(evaluation.most_confident_mistakes(y, p, k=10), [3, 2, 1, 4])
     np.testing.assert_array_equal(evaluation.most_confident_mistakes(y, p, k=2), [3, 2])
-    with pytest.raises(ValueError, match="k must be positive"):
+    with pytest.raises(ValueError, match="k must be a positive integer"):
         evaluation.most_confident_mistakes(y, p, k=0)
 
 
@@ -99,3 +99,27 @@ def test_mistake_hints():
     assert evaluation.mistake_hints("Great film.", rating=10, n_tokens=2, maxlen=400) == []
     with pytest.raises(ValueError, match="rating"):
         evaluation.mistake_hints("x", rating=0, n_tokens=1, maxlen=5)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_scores_are_an_error_not_a_number(bad):
+    # the fault: scores [.2, .9, NaN, .6] gave roc_auc 0.5 while its ROC curve had area 1.0
+    y, scores = [0, 1, 0, 1], [0.2, 0.9, bad, 0.6]
+    for metric in (evaluation.roc_auc, evaluation.roc_curve):
+        with pytest.raises(ValueError, match="finite.*index 2"):
+            metric(y, scores)
+    with pytest.raises(ValueError, match="finite"):
+        evaluation.most_confident_mistakes(y, scores)
+
+
+def test_bootstrap_ci_is_scipys_percentile_interval():
+    rng = np.random.default_rng(0)
+    v = rng.normal(1.0, 1.0, 400)
+    lo, hi = evaluation.bootstrap_ci(v)
+    assert lo < v.mean() < hi
+    assert 0.15 < hi - lo < 0.25  # about 2 * 1.96 / sqrt(400) = 0.196
+    assert evaluation.bootstrap_ci([1.0, 1.0, 1.0]) == (1.0, 1.0)
+    with pytest.raises(ValueError, match="at least 2"):
+        evaluation.bootstrap_ci([1.0])
+    with pytest.raises(ValueError, match="finite"):
+        evaluation.bootstrap_ci([1.0, np.nan])

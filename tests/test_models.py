@@ -1,4 +1,9 @@
-"""Tests for the chapter-4 additions to bilstm_utils.models and plots."""
+"""Tests of bilstm_utils.models: the chapter-4/5 classifiers, their custom layers, and the
+raw-string model (empty reviews, batch independence, reloading, cuDNN-valid masks)."""
+
+import importlib
+import subprocess
+import sys
 
 import matplotlib
 
@@ -9,92 +14,245 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-import bilstm_utils  # noqa: E402,F401
-from bilstm_utils import models, plots  # noqa: E402
+import bilstm_utils  # noqa: E402
+from bilstm_utils import batching, models, plots  # noqa: E402
 from bilstm_utils.text import encode, make_vectorizer  # noqa: E402
 
 
-def test_masked_max_pool_ignores_padding():
+def _sigmoid_bias(model):
+    return 1 / (1 + np.exp(-model.get_layer("classifier").get_weights()[1][0]))
+
+
+def _masked_builders():
+    return {
+        "pooled": lambda: models.build_pooled_classifier(vocab_size=50, embed_dim=4, units=3),
+        "pooled_uni": lambda: models.build_pooled_classifier(vocab_size=50, embed_dim=4, units=3,
+                                                             bidirectional=False),
+        "bag": lambda: models.build_bag_of_embeddings(vocab_size=50, embed_dim=4),
+        **{f"text_{p}": (lambda p=p: models.build_text_classifier(
+            vocab_size=50, embed_dim=4, units=3, mask_zero=True, pooling=p))
+           for p in models.POOLINGS},
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_masked_builders()))
+def test_a_review_with_no_token_gets_sigmoid_of_the_bias_not_nan(name):
+    # the fault: build_pooled_classifier(vocab_size=50).predict(np.zeros((1, 5))) was nan
+    bilstm_utils.set_seed(0)
+    model = _masked_builders()[name]()
+    p = model.predict(np.zeros((1, 5), "int32"), verbose=0)
+    np.testing.assert_allclose(p, [[_sigmoid_bias(model)]], atol=1e-6)
+    also = model.predict(np.array([[0, 0, 0, 0, 0], [5, 7, 9, 0, 0]], "int32"), verbose=0)
+    assert np.isfinite(also).all() and also[0, 0] == pytest.approx(p[0, 0], abs=1e-6)
+
+
+def test_ensemble_and_predict_bucketed_handle_an_empty_review():
+    bilstm_utils.set_seed(0)
+    bag = models.build_bag_of_embeddings(vocab_size=50, embed_dim=4)
+    pooled = models.build_pooled_classifier(vocab_size=50, embed_dim=4, units=3)
+    both = models.build_average_ensemble([bag, pooled], maxlens=[None, 3])
+    p = both.predict(np.zeros((1, 5), "int32"), verbose=0)[0, 0]
+    assert p == pytest.approx((_sigmoid_bias(bag) + _sigmoid_bias(pooled)) / 2, abs=1e-6)
+    probs = batching.predict_bucketed(pooled, [[5, 7], []])
+    assert np.isfinite(probs).all()
+    assert probs[1] == pytest.approx(_sigmoid_bias(pooled), abs=1e-6)
+
+
+@pytest.mark.parametrize("name", ["pooled", "bag", "text_last", "text_mean"])
+def test_an_empty_review_in_a_training_batch_keeps_loss_and_weights_finite(name):
+    bilstm_utils.set_seed(0)
+    model = _masked_builders()[name]()
+    rng = np.random.default_rng(0)
+    x = np.zeros((64, 8), "int32")
+    for r in range(1, 64):  # row 0 has no token; the rest are right-padded
+        n = rng.integers(1, 9)
+        x[r, :n] = rng.integers(1, 50, n)
+    history = model.fit(x, rng.integers(0, 2, 64), batch_size=64, epochs=3, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+
+
+def test_masked_pooling_layers_ignore_padding_and_give_zeros_for_empty_rows():
     x = tf.constant([[[-5.0, 1.0], [-1.0, -2.0], [0.0, 0.0]]])
     mask = tf.constant([[True, True, False]])
-    out = models.MaskedGlobalMaxPooling1D()(x, mask=mask).numpy()
-    np.testing.assert_allclose(out, [[-1.0, 1.0]])  # the padded zero does not win
-    np.testing.assert_allclose(models.MaskedGlobalMaxPooling1D()(x).numpy(), [[0.0, 1.0]])
-    empty = models.MaskedGlobalMaxPooling1D()(x, mask=tf.zeros((1, 3), tf.bool)).numpy()
-    np.testing.assert_allclose(empty, [[0.0, 0.0]])
+    np.testing.assert_allclose(models.MaskedGlobalMaxPooling1D()(x, mask=mask), [[-1.0, 1.0]])
+    np.testing.assert_allclose(models.MaskedGlobalMaxPooling1D()(x), [[0.0, 1.0]])
+    np.testing.assert_allclose(models.MaskedGlobalAveragePooling1D()(x, mask=mask), [[-3.0, -0.5]])
+    empty = tf.zeros((1, 3), tf.bool)
+    for layer in (models.MaskedGlobalMaxPooling1D(), models.MaskedGlobalAveragePooling1D()):
+        np.testing.assert_allclose(layer(x, mask=empty), [[0.0, 0.0]])
 
 
-def test_keep_last_tokens_matches_pre_padding():
+def test_non_empty_mask_sets_only_the_first_step():
+    mask = tf.constant([[False, False, False], [True, True, False]])
+    out = models.NonEmptyMask().compute_mask(tf.zeros((2, 3, 1)), mask).numpy()
+    np.testing.assert_array_equal(out, [[True, False, False], [True, True, False]])
+
+
+def test_keep_last_tokens_has_a_fixed_width_and_keeps_the_end():
     right_padded = np.array([[5, 6, 7, 0, 0], [1, 2, 3, 4, 9], [8, 0, 0, 0, 0]], dtype=np.int32)
-    out = models.KeepLastTokens(4)(right_padded).numpy()
-    np.testing.assert_array_equal(out, [[0, 5, 6, 7], [2, 3, 4, 9], [0, 0, 0, 8]])
-    with pytest.raises(ValueError, match="maxlen"):
-        models.KeepLastTokens(0)
+    post = models.KeepLastTokens(4)(right_padded).numpy()
+    np.testing.assert_array_equal(post, [[5, 6, 7, 0], [2, 3, 4, 9], [8, 0, 0, 0]])
+    pre = models.KeepLastTokens(4, padding="pre")(right_padded).numpy()
+    np.testing.assert_array_equal(pre, [[0, 5, 6, 7], [2, 3, 4, 9], [0, 0, 0, 8]])
+    wide = models.KeepLastTokens(7)(right_padded[:1]).numpy()
+    np.testing.assert_array_equal(wide, [[5, 6, 7, 0, 0, 0, 0]])
+    none = models.KeepLastTokens(3)(np.zeros((2, 0), np.int32)).numpy()  # all-empty batch
+    np.testing.assert_array_equal(none, np.zeros((2, 3)))
+    for bad in (0, 2.5):
+        with pytest.raises(ValueError, match="maxlen"):
+            models.KeepLastTokens(bad)
+    with pytest.raises(ValueError, match="padding"):
+        models.KeepLastTokens(3, padding="left")
 
 
-def test_bucketed_batches_cover_everything_once_and_pad_little():
-    rng = np.random.default_rng(1)
-    seqs = [rng.integers(1, 50, rng.integers(1, 30)) for _ in range(103)]
-    labels = np.arange(103) % 2
-    batches = list(models.bucketed_batches(seqs, labels, batch_size=10, maxlen=20, seed=3))
-    assert len(batches) == 11 and sum(len(b[1]) for b in batches) == 103
-    widths = [ids.shape[1] for ids, _ in batches]
-    assert max(widths) <= 20
-    # each row keeps the last tokens, front-padded, and its label travels with it
-    seen = set()
-    for ids, ys in batches:
-        for row, y in zip(ids, ys, strict=True):
-            tail = row[row != 0]
-            matches = [i for i, s in enumerate(seqs) if np.array_equal(s[-20:], tail)]
-            assert matches and any(labels[i] == y for i in matches)
-            seen.update(matches)
-    assert len(seen) == 103
-    # padding is far below padding every review to the longest one
-    total_cells = sum(ids.size for ids, _ in batches)
-    assert total_cells < 1.1 * sum(min(len(s), 20) for s in seqs) < 0.8 * 103 * 20
-    again = list(models.bucketed_batches(seqs, labels, batch_size=10, maxlen=20, seed=3))
-    assert all(np.array_equal(a[0], b[0]) for a, b in zip(batches, again, strict=True))
+@pytest.fixture(scope="module")
+def vectorizer():
+    texts = ["a good film<br />really good", "a bad bad film", "not good at all", "great film"]
+    return make_vectorizer(texts, max_tokens=20)
 
 
-def test_bucketed_batches_bad_arguments():
-    with pytest.raises(ValueError, match="labels"):
-        list(models.bucketed_batches([[1, 2]], [0, 1]))
-    with pytest.raises(ValueError, match="positive"):
-        list(models.bucketed_batches([[1, 2]], [0], batch_size=0))
+def test_raw_string_model_answer_does_not_depend_on_its_batch(vectorizer):
+    # the fault: the seed model on "great film" gave 0.5112 through encode(maxlen=200),
+    # 0.5008 alone through build_end_to_end and 0.5112 batched with a 120-word review
+    bilstm_utils.set_seed(0)
+    seed = models.build_seed_model(vocab_size=20)
+    e2e = models.build_end_to_end(vectorizer, seed, maxlen=200, padding="pre")
+    reference = seed.predict(encode(vectorizer, ["great film"], maxlen=200, padding="pre"),
+                             verbose=0)[0, 0]
+    alone = e2e.predict(tf.constant(["great film"]), verbose=0)[0, 0]
+    batched = e2e.predict(tf.constant(["great film", "good " * 120]), verbose=0)[0, 0]
+    assert alone == pytest.approx(reference, abs=1e-6)
+    assert batched == pytest.approx(reference, abs=1e-6)
 
 
-def test_pooled_classifier_ignores_padding_and_predict_bucketed_keeps_order():
+@pytest.mark.parametrize("batch", [[""], ["", "!!!", "…"], ["", "great film"]])
+def test_raw_string_model_answers_token_less_reviews(vectorizer, batch):
+    # the fault: e2e.predict(tf.constant([""])) crashed ("Tried to stack elements of an
+    # empty list"): the batch had zero width
+    bilstm_utils.set_seed(0)
+    model = models.build_pooled_classifier(vocab_size=20, embed_dim=4, units=3)
+    e2e = models.build_end_to_end(vectorizer, model, maxlen=5)
+    p = e2e.predict(tf.constant(batch), verbose=0)[:, 0]
+    assert p.shape == (len(batch),) and np.isfinite(p).all()
+    for text, value in zip(batch, p, strict=True):
+        if text != "great film":
+            assert value == pytest.approx(_sigmoid_bias(model), abs=1e-6)
+
+
+def test_raw_string_model_matches_ids(vectorizer):
+    bilstm_utils.set_seed(0)
+    texts = ["a good film<br />really good", "a bad bad film", "not good at all", "fine"]
+    model = models.build_pooled_classifier(vocab_size=20, embed_dim=4, units=3)
+    e2e = models.build_end_to_end(vectorizer, model, maxlen=3)
+    np.testing.assert_allclose(e2e.predict(tf.constant(texts), verbose=0),
+                               model.predict(encode(vectorizer, texts, maxlen=3), verbose=0),
+                               rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("import_line", ["import bilstm_utils", "import bilstm_utils.models"])
+def test_saved_raw_string_model_reloads_after_importing_the_package(vectorizer, tmp_path,
+                                                                    import_line):
+    # the fault: "TextVectorization could not be deserialized" unless bilstm_utils.text
+    # had been imported; and a warning about the optimizer's variables on loading
+    bilstm_utils.set_seed(0)
+    model = models.build_pooled_classifier(vocab_size=20, embed_dim=4, units=3)
+    ids = encode(vectorizer, ["a good film", "a bad bad film"], maxlen=5)
+    model.fit(ids, np.array([1, 0]), epochs=1, verbose=0)  # the optimizer has state
+    e2e = models.build_end_to_end(vectorizer, model, maxlen=5)
+    path = tmp_path / "review_sentiment.keras"
+    e2e.save(path)
+    texts = ["AMÉLIE was ÉPIC", "", "a bad bad film"]
+    expected = e2e.predict(tf.constant(texts), verbose=0)[:, 0]
+    code = (
+        f"{import_line}\nimport keras, tensorflow as tf, warnings\n"
+        "warnings.simplefilter('error')\n"
+        f"m = keras.saving.load_model({str(path)!r})\n"
+        f"print(*m.predict(tf.constant({texts!r}), verbose=0)[:, 0])\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Skipping variable loading" not in proc.stderr
+    np.testing.assert_allclose([float(v) for v in proc.stdout.split()], expected, atol=1e-6)
+
+
+def test_every_mask_the_package_gives_an_lstm_passes_the_cudnn_check(vectorizer, monkeypatch):
+    """Keras's TensorFlow backend asserts, on a GPU, that an LSTM's mask is right-padded with
+    no fully masked row. Run that same check (keras.src.backend.tensorflow.rnn) on every mask
+    that reaches an LSTM here, on the CPU, for each kind of batch the package makes."""
+    from keras.src import backend
+
+    tf_rnn = importlib.import_module("keras.src.backend.tensorflow.rnn")  # the module
+
+    checked = []
+
+    def spy(inputs, initial_state_h, initial_state_c, mask, *args, **kwargs):
+        if mask is not None:
+            tf_rnn._assert_valid_mask(mask)  # raises InvalidArgumentError when invalid
+            checked.append(mask.shape[0])
+        raise NotImplementedError  # then Keras runs its generic (non-cuDNN) kernel
+
+    monkeypatch.setattr(backend, "lstm", spy)
+    bilstm_utils.set_seed(0)
+    texts = ["a good film<br />really good", "", "!!!", "a bad bad film", "great film"]
+    pooled = models.build_pooled_classifier(vocab_size=20, embed_dim=4, units=3)
+    last = models.build_text_classifier(vocab_size=20, embed_dim=4, units=3, mask_zero=True)
+    for model in (pooled, last):
+        model(encode(vectorizer, texts, maxlen=4), training=False)
+        sequences = [list(row[row != 0]) for row in encode(vectorizer, texts, maxlen=6)]
+        for ids, _ in batching.bucketed_batches(sequences, np.zeros(len(texts)), batch_size=2):
+            model(ids, training=False)
+        model.fit(encode(vectorizer, texts, maxlen=4), np.array([1, 0, 0, 0, 1]), epochs=1,
+                  verbose=0)
+        e2e = models.build_end_to_end(vectorizer, model, maxlen=4)
+        e2e(tf.constant(texts), training=False)
+        e2e(tf.constant([""]), training=False)
+    assert len(checked) >= 2 * 2 * 5  # both models, both directions, every batch kind
+
+    # and the check does catch what the package used to produce
+    with pytest.raises(tf.errors.InvalidArgumentError, match="right-padded"):
+        pooled(np.array([[0, 0, 3, 4]], "int32"), training=False)
+
+
+def test_builders_reject_bad_arguments():
+    with pytest.raises(ValueError, match="embed_dropout"):
+        models.build_pooled_classifier(embed_dropout=1.0)
+    with pytest.raises(ValueError, match="vocab_size"):
+        models.build_bag_of_embeddings(vocab_size=1)
+    with pytest.raises(ValueError, match="pooling"):
+        models.build_text_classifier(pooling="attention")
+    bag = models.build_bag_of_embeddings(vocab_size=30, embed_dim=4)
+    with pytest.raises(ValueError, match="at least two"):
+        models.build_average_ensemble([bag])
+    with pytest.raises(ValueError, match="one entry per member"):
+        models.build_average_ensemble([bag, bag], maxlens=[3])
+
+
+def test_average_ensemble_is_the_mean_of_its_members():
+    bilstm_utils.set_seed(0)
+    a = models.build_bag_of_embeddings(vocab_size=30, embed_dim=4)
+    b = models.build_pooled_classifier(vocab_size=30, embed_dim=4, units=3)
+    ids = np.array([[3, 4, 5, 0], [6, 7, 8, 9]], dtype=np.int32)
+    both = models.build_average_ensemble([a, b])
+    expected = (a.predict(ids, verbose=0) + b.predict(ids, verbose=0)) / 2
+    np.testing.assert_allclose(both.predict(ids, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    short = models.build_average_ensemble([a, b], maxlens=[None, 2])
+    last_two = np.array([[4, 5], [8, 9]], dtype=np.int32)  # each review's last two tokens
+    expected = (a.predict(ids, verbose=0) + b.predict(last_two, verbose=0)) / 2
+    np.testing.assert_allclose(short.predict(ids, verbose=0), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_pooled_classifier_ignores_padding():
     bilstm_utils.set_seed(0)
     model = models.build_pooled_classifier(vocab_size=30, embed_dim=4, units=3, dropout=0.0,
                                            embed_dropout=0.0)
-    short = np.array([[0, 0, 0, 4, 5, 6]], dtype=np.int32)
-    p_padded = model.predict(short, verbose=0)
-    p_bare = model.predict(short[:, 3:], verbose=0)
-    np.testing.assert_allclose(p_padded, p_bare, rtol=1e-5, atol=1e-6)
-    seqs = [np.array([4, 5, 6]), np.arange(1, 12), np.array([7])]
-    probs = models.predict_bucketed(model, seqs, batch_size=2, maxlen=8)
-    for s, p in zip(seqs, probs, strict=True):
-        np.testing.assert_allclose(p, model.predict(s[None, -8:], verbose=0)[0, 0], rtol=1e-5)
+    short = np.array([[4, 5, 6, 0, 0, 0]], dtype=np.int32)
+    np.testing.assert_allclose(model.predict(short, verbose=0),
+                               model.predict(short[:, :3], verbose=0), rtol=1e-5, atol=1e-6)
     uni = models.build_pooled_classifier(vocab_size=30, embed_dim=4, units=3,
                                          bidirectional=False)
     assert uni.count_params() < model.count_params()
-    with pytest.raises(ValueError, match="embed_dropout"):
-        models.build_pooled_classifier(embed_dropout=1.0)
-
-
-def test_end_to_end_model_matches_ids_and_survives_saving(tmp_path):
-    bilstm_utils.set_seed(0)
-    texts = ["a good film<br />really good", "a bad bad film", "not good at all", "fine"]
-    vec = make_vectorizer(texts, max_tokens=20)
-    model = models.build_pooled_classifier(vocab_size=20, embed_dim=4, units=3)
-    e2e = models.build_end_to_end(vec, model, maxlen=3)
-    p = e2e.predict(tf.constant(texts), verbose=0)
-    ids = encode(vec, texts, maxlen=3)
-    np.testing.assert_allclose(p, model.predict(ids, verbose=0), rtol=1e-5, atol=1e-6)
-    path = tmp_path / "e2e.keras"
-    e2e.save(path)
-    again = keras.saving.load_model(path)
-    np.testing.assert_array_equal(again.predict(tf.constant(texts), verbose=0), p)
 
 
 def test_epoch_timer_records_each_epoch():
@@ -111,22 +269,3 @@ def test_length_histogram():
     assert ax.get_title() == "t" and "50.0%" in ax.get_legend().get_texts()[1].get_text()
     with pytest.raises(ValueError, match="cut"):
         plots.plot_length_histogram([1, 2], cut=2000)
-
-
-def test_average_ensemble_is_the_mean_of_its_members():
-    bilstm_utils.set_seed(0)
-    a = models.build_bag_of_embeddings(vocab_size=30, embed_dim=4)
-    b = models.build_pooled_classifier(vocab_size=30, embed_dim=4, units=3)
-    ids = np.array([[0, 3, 4, 5], [6, 7, 8, 9]], dtype=np.int32)
-    both = models.build_average_ensemble([a, b])
-    expected = (a.predict(ids, verbose=0) + b.predict(ids, verbose=0)) / 2
-    np.testing.assert_allclose(both.predict(ids, verbose=0), expected, rtol=1e-5, atol=1e-6)
-    with pytest.raises(ValueError, match="at least two"):
-        models.build_average_ensemble([a])
-    short = models.build_average_ensemble([a, b], maxlens=[None, 2])
-    expected = (a.predict(ids, verbose=0) + b.predict(ids[:, -2:], verbose=0)) / 2
-    np.testing.assert_allclose(short.predict(ids, verbose=0), expected, rtol=1e-5, atol=1e-6)
-    with pytest.raises(ValueError, match="one entry per member"):
-        models.build_average_ensemble([a, b], maxlens=[3])
-    with pytest.raises(ValueError, match="vocab_size"):
-        models.build_bag_of_embeddings(vocab_size=1)

@@ -12,6 +12,7 @@ import keras  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 import bilstm_utils  # noqa: E402
 from bilstm_utils import book, gradients, plots, text  # noqa: E402
@@ -49,7 +50,17 @@ def test_set_seed_makes_weights_and_draws_repeatable():
     assert not np.array_equal(np.random.rand(3), r1)  # noqa: NPY002
 
 
-@pytest.mark.parametrize("seed", [-1, 1.5, "3", True])
+def test_set_seed_accepts_numpy_integers_and_turns_off_tf32():
+    import tensorflow as tf
+
+    bilstm_utils.set_seed(np.int64(3))  # the fault: rejected as "not a number"
+    a = np.random.rand(2)  # noqa: NPY002
+    bilstm_utils.set_seed(3)
+    np.testing.assert_array_equal(a, np.random.rand(2))  # noqa: NPY002
+    assert not tf.config.experimental.tensor_float_32_execution_enabled()
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "3", True, np.float32(2.0), 2**32])
 def test_set_seed_rejects_bad_seeds(seed):
     with pytest.raises(ValueError, match="seed"):
         bilstm_utils.set_seed(seed)
@@ -61,6 +72,20 @@ def test_glue_records_value_and_rejects_bad_names():
     for bad in ("", "two words", "1st"):
         with pytest.raises(ValueError, match="identifier"):
             bilstm_utils.glue(bad, 1)
+
+
+@pytest.mark.parametrize("value, expected", [(np.float64(0.123456), 0.123456),
+                                             (np.float32(0.5), 0.5), (np.int64(7), 7),
+                                             (np.array(2.5), 2.5), (np.bool_(True), True)])
+def test_glue_stores_numpy_scalars_as_plain_numbers(value, expected, capsys):
+    # the fault: glue of np.float64 stored the text "np.float64(0.123456)"
+    from IPython.core.interactiveshell import InteractiveShell
+
+    InteractiveShell.instance()  # myst_nb.glue displays through IPython
+    stored = bilstm_utils.glue("numpy_value", value)
+    assert type(stored) is type(expected) and stored == expected
+    assert type(book.GLUED["numpy_value"]) is type(expected)
+    assert "np." not in repr(book.GLUED["numpy_value"])
 
 
 def test_glue_works_without_myst_nb(monkeypatch):
@@ -77,19 +102,53 @@ def vectorizer():
     )
 
 
+@pytest.mark.parametrize("raw, expected", [
+    ("AMÉLIE was ÉPIC", "amélie was épic"),  # every script's capitals are lower-cased
+    ("ΚΑΛΌ film", "καλό film"),
+    ("good...but", "good but"),  # punctuation separates words
+    ("good…but", "good but"),
+    ("well-made", "well made"),
+    ("don't", "dont"),  # apostrophes join a contraction, ASCII or typographic
+    ("don’t", "dont"),
+    ("“great”", "great"),
+    ("«great» — ¡sí!", "great sí"),
+    ("cafe\u0301", "café"),  # decomposed = composed (NFKC)
+    ("ﬁne", "fine"),
+    ("ＧＯＯＤ", "good"),  # full-width letters
+    ("a<br />b<BR>c", "a b c"),
+    ("", ""),
+    ("!!! ...", ""),
+    ("soft\u00adhyphen zero\u200bwidth", "softhyphen zerowidth"),
+])
+def test_normalize_text_and_the_tensorflow_standardize_agree(raw, expected):
+    assert text.normalize_text(raw) == expected
+    assert text.standardize(tf.constant([raw])).numpy()[0].decode() == expected
+    assert text.tokenize(raw) == expected.split()
+
+
+def test_vocabulary_has_one_entry_per_word_whatever_its_case_or_form():
+    vec = text.make_vectorizer(["AMÉLIE was ÉPIC", "amélie was épic", "cafe\u0301 café"],
+                               max_tokens=20)
+    vocab = [str(w) for w in vec.get_vocabulary()]
+    assert "épic" in vocab and "Épic" not in vocab
+    assert vocab.count("café") == 1
+
+
 def test_vectorizer_strips_html_and_punctuation_and_ranks_by_frequency(vectorizer):
     vocab = [str(w) for w in vectorizer.get_vocabulary()]
     assert vocab[:4] == ["", "[UNK]", "good", "bad"]
     assert "br" not in vocab and "film." not in vocab
 
 
-def test_encode_pads_and_truncates_at_the_front_like_pad_sequences(vectorizer):
+def test_encode_keeps_the_last_tokens_right_padded_by_default(vectorizer):
     ids = text.encode(vectorizer, ["good bad", "bad bad bad good good"], maxlen=4)
     assert ids.shape == (2, 4) and ids.dtype == np.int32
-    assert ids[0].tolist() == [0, 0, 2, 3]
+    assert ids[0].tolist() == [2, 3, 0, 0]
     assert ids[1].tolist() == [3, 3, 2, 2]  # the first token was cut
-    post = text.encode(vectorizer, ["good bad"], maxlen=4, padding="post")
-    assert post[0].tolist() == [2, 3, 0, 0]
+    pre = text.encode(vectorizer, ["good bad"], maxlen=4, padding="pre")
+    assert pre[0].tolist() == [0, 0, 2, 3]
+    empty = text.encode(vectorizer, ["", "...", "good"], maxlen=3)
+    assert empty.tolist() == [[0, 0, 0], [0, 0, 0], [2, 0, 0]]
 
 
 def test_decode_inverts_encode_and_marks_unknown_words(vectorizer):
@@ -103,14 +162,21 @@ def test_text_helpers_reject_bad_input(vectorizer):
         text.make_vectorizer([])
     with pytest.raises(ValueError, match="single string"):
         text.encode(vectorizer, "good")
+    with pytest.raises(ValueError, match="only str"):
+        text.encode(vectorizer, ["good", None])
     with pytest.raises(ValueError, match="max_tokens"):
         text.make_vectorizer(["a"], max_tokens=2)
-    with pytest.raises(ValueError, match="maxlen"):
-        text.encode(vectorizer, ["good"], maxlen=0)
+    for bad in (0, 2.5):
+        with pytest.raises(ValueError, match="maxlen"):
+            text.encode(vectorizer, ["good"], maxlen=bad)
     with pytest.raises(ValueError, match="padding"):
         text.encode(vectorizer, ["good"], padding="middle")
     with pytest.raises(ValueError, match="ids must be"):
         text.decode(vectorizer, [0, 99])
+    with pytest.raises(ValueError, match="no tokens"):
+        text.oov_rate(vectorizer, ["", "!!"])
+    with pytest.raises(TypeError, match="str"):
+        text.normalize_text(b"bytes")
 
 
 def test_plot_history_draws_two_labelled_panels_and_marks_the_best_epoch():

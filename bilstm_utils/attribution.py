@@ -1,23 +1,16 @@
-"""Opening a trained (Bi)LSTM text classifier (chapter 5).
+"""Attribution for a trained (Bi)LSTM text classifier (chapter 5): which words drove it?
 
 Everything here works on a model made by :func:`bilstm_utils.models.build_text_classifier`
-(layers named ``embedding``, ``bilstm`` or ``lstm``, ``classifier``) and on int token ids of
-shape ``(n, time)`` with id 0 for padding.
+with ``pooling="last"`` (layers named ``embedding``, ``bilstm`` or ``lstm``, ``classifier``)
+and on int token ids of shape ``(n, time)`` with id 0 for padding, right-padded by default.
 
 Attribution
-    :func:`integrated_gradients` (Sundararajan et al., 2017) on the embedding output, with an
-    all-zero embedding as the baseline, and :func:`occlusion` (delete one word at a time).
+    :func:`integrated_gradients` (Sundararajan, Taly & Yan 2017,
+    https://arxiv.org/abs/1703.01365) on the embedding output, with an all-zero embedding as
+    the baseline, and :func:`occlusion` (delete one word at a time).
 Faithfulness
     :func:`deletion_test`: does deleting the ``k`` words an attribution ranks highest change
     the prediction more than deleting ``k`` random words?
-Directions
-    :func:`direction_features` splits the final ``Bidirectional`` state into its forward and
-    backward halves; :func:`fit_logistic` re-fits a logistic output layer on any feature set,
-    with the same procedure for each, so the two halves are compared fairly.
-Gates
-    :func:`direction_gates` re-runs both directions of the trained layer with the NumPy LSTM of
-    :mod:`bilstm_utils.lstm`; :func:`plot_gate_heatmaps` and :func:`plot_cell_trajectories`
-    draw the result aligned with the words.
 Display
     :func:`attribution_html` renders words highlighted by their attribution as self-contained
     HTML (inline styles only).
@@ -32,7 +25,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from bilstm_utils._quiet import import_tensorflow_quietly
-from bilstm_utils.lstm import LSTMResult, lstm_forward, sigmoid
 
 tf = import_tensorflow_quietly()
 import keras  # noqa: E402
@@ -103,6 +95,7 @@ def logit_from_embeddings(model: keras.Model, embeddings, mask) -> tf.Tensor:
         From ``build_text_classifier`` with ``pooling="last"``.
     embeddings : array or tf.Tensor, shape (n, time, embed_dim)
     mask : array of bool, shape (n, time)
+        Right-padded (``True`` then ``False``), as the model was fed.
 
     Returns
     -------
@@ -110,7 +103,11 @@ def logit_from_embeddings(model: keras.Model, embeddings, mask) -> tf.Tensor:
     """
     _, recurrent, classifier = _layers(model)
     mask = tf.cast(mask, tf.bool) if tf.is_tensor(mask) else tf.constant(np.asarray(mask, bool))
-    features = recurrent(embeddings, mask=mask, training=False)
+    # as in the model: the LSTM never sees a fully masked row, and an empty review's
+    # features are zeros (see bilstm_utils.models.NonEmptyMask and ZeroEmptyRows)
+    first_step = tf.range(tf.shape(mask)[1])[None, :] == 0
+    features = recurrent(embeddings, mask=tf.logical_or(mask, first_step), training=False)
+    features *= tf.cast(tf.reduce_any(mask, axis=1, keepdims=True), features.dtype)
     return tf.squeeze(tf.matmul(features, classifier.kernel) + classifier.bias, axis=-1)
 
 
@@ -204,11 +201,12 @@ def integrated_gradients(
     scores = np.zeros((n, time), np.float32)
     for start in range(0, n, per_chunk):
         rows = order[start:start + per_chunk]
-        # columns that are padding in every row of the chunk are skipped when masked
-        first = 0 if mask[rows].all() else int(np.argmax(mask[rows].any(axis=0)))
-        xs, ms = x[rows, first:], mask[rows, first:]
+        # columns that are padding in every row of the chunk are skipped (masked models only)
+        used = np.flatnonzero(mask[rows].any(axis=0))
+        lo, hi = (0, time) if mask[rows].all() or used.size == 0 else (used[0], used[-1] + 1)
+        xs, ms = x[rows, lo:hi], mask[rows, lo:hi]
         grads = mean_gradient(tf.constant(xs), tf.constant(ms)).numpy()
-        scores[rows, first:] = (xs * grads).sum(axis=-1)
+        scores[rows, lo:hi] = (xs * grads).sum(axis=-1)
     scores = np.where(mask, scores, 0.0)
     logit_fn = tf.function(lambda xs, ms: logit_from_embeddings(model, xs, ms),
                            input_signature=mean_gradient.input_signature)
@@ -217,24 +215,30 @@ def integrated_gradients(
     return Attribution(scores=scores, logit=logit, baseline_logit=baseline)
 
 
-def delete_tokens(ids: np.ndarray, positions: Sequence[np.ndarray]) -> np.ndarray:
-    """Delete tokens from each review and pad at the front again.
+def delete_tokens(ids: np.ndarray, positions: Sequence[np.ndarray],
+                  padding: str = "post") -> np.ndarray:
+    """Delete tokens from each review and pad again.
 
-    A real deletion (the remaining words move up), so it means the same for models with and
+    A real deletion (the remaining words close up), so it means the same for models with and
     without ``mask_zero``.
 
     Parameters
     ----------
     ids : ndarray of int, shape (n, time)
-        Pre-padded token ids.
+        Padded token ids (id 0 = padding).
     positions : sequence of n integer arrays
         ``positions[r]``: the positions (0 <= p < time) to delete from row ``r``.
+    padding : {"post", "pre"}
+        Where the result is padded: ``"post"`` for masked models (cuDNN), ``"pre"`` for the
+        seed article's unmasked model.
 
     Returns
     -------
     ndarray, shape (n, time), same dtype as ``ids``
     """
     ids = _check_ids(ids)
+    if padding not in ("pre", "post"):
+        raise ValueError(f"padding must be 'pre' or 'post', got {padding!r}")
     if len(positions) != len(ids):
         raise ValueError(
             f"positions needs one array per row: {len(ids)} rows, got {len(positions)}"
@@ -248,19 +252,24 @@ def delete_tokens(ids: np.ndarray, positions: Sequence[np.ndarray]) -> np.ndarra
         keep = np.ones(time, bool)
         keep[pos] = False
         kept = row[keep & (row != 0)]
-        if kept.size:
+        if padding == "post":
+            out[r, :kept.size] = kept
+        elif kept.size:
             out[r, time - kept.size:] = kept
     return out
 
 
-def occlusion(model: keras.Model, ids: np.ndarray, batch_size: int = 512) -> np.ndarray:
+def occlusion(model: keras.Model, ids: np.ndarray, batch_size: int = 512,
+              padding: str = "post") -> np.ndarray:
     """Occlusion attribution: how much the logit falls when each word alone is deleted.
 
     Parameters
     ----------
     model : keras.Model
     ids : ndarray of int, shape (1, time)
-        One pre-padded review.
+        One padded review.
+    padding : {"post", "pre"}
+        How the model was fed (see :func:`delete_tokens`).
 
     Returns
     -------
@@ -272,7 +281,7 @@ def occlusion(model: keras.Model, ids: np.ndarray, batch_size: int = 512) -> np.
         raise ValueError(f"occlusion takes one review, shape (1, time); got {ids.shape}")
     real = np.flatnonzero(ids[0])
     variants = delete_tokens(np.repeat(ids, len(real) + 1, axis=0),
-                             [np.array([], int)] + [np.array([p]) for p in real])
+                             [np.array([], int)] + [np.array([p]) for p in real], padding)
     p = np.clip(predict_proba(model, variants, batch_size), 1e-7, 1 - 1e-7)
     logit = np.log(p) - np.log1p(-p)
     scores = np.zeros(ids.shape, float)
@@ -338,6 +347,7 @@ def deletion_test(
     n_random: int = 5,
     seed: int = 0,
     batch_size: int = 512,
+    padding: str = "post",
 ) -> DeletionResult:
     """Delete the ``k`` words that attribution says support the prediction most, versus ``k``
     random words, and measure how much P(positive) moves.
@@ -357,6 +367,8 @@ def deletion_test(
         Random draws of ``k`` words per review, averaged.
     seed : int
         Seeds the random draws.
+    padding : {"post", "pre"}
+        How the model was fed (see :func:`delete_tokens`).
 
     Returns
     -------
@@ -372,12 +384,12 @@ def deletion_test(
         )
     p = predict_proba(model, ids, batch_size)
     direction = np.where(p >= 0.5, 1.0, -1.0)
-    top = delete_tokens(ids, top_k_positions(ids, scores, direction, k))
+    top = delete_tokens(ids, top_k_positions(ids, scores, direction, k), padding)
     rng = np.random.default_rng(seed)
-    offset = ids.shape[1] - n_real  # pre-padding: real tokens start here
+    real = [np.flatnonzero(row) for row in ids]
     random_rows = [
-        delete_tokens(ids, [offset[r] + rng.choice(n_real[r], k, replace=False)
-                            for r in range(len(ids))])
+        delete_tokens(ids, [rng.choice(real[r], k, replace=False) for r in range(len(ids))],
+                      padding)
         for _ in range(n_random)
     ]
     p_top = predict_proba(model, top, batch_size)
@@ -385,155 +397,6 @@ def deletion_test(
     return DeletionResult(
         k=k, p=p, topk_drop=np.abs(p - p_top), random_drop=np.abs(p - p_random).mean(axis=0)
     )
-
-
-def bootstrap_ci(
-    values: np.ndarray, level: float = 0.95, n_boot: int = 2000, seed: int = 0
-) -> tuple[float, float]:
-    """Percentile bootstrap confidence interval of the mean of ``values`` (shape (n,))."""
-    values = np.asarray(values, float).reshape(-1)
-    if values.size < 2:
-        raise ValueError(f"need at least 2 values for a bootstrap, got {values.size}")
-    if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level}")
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, values.size, (n_boot, values.size))].mean(axis=1)
-    lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
-    return float(lo), float(hi)
-
-
-# ---------------------------------------------------------------------------------------------
-# directions
-
-
-def direction_features(
-    model: keras.Model, ids: np.ndarray, batch_size: int = 512
-) -> tuple[np.ndarray, np.ndarray]:
-    """The final forward and backward states the classifier's output layer sees.
-
-    Parameters
-    ----------
-    model : keras.Model
-        A bidirectional ``build_text_classifier`` model with ``pooling="last"``.
-    ids : ndarray of int, shape (n, time)
-
-    Returns
-    -------
-    forward, backward : ndarray, shape (n, units) each
-        :math:`\\overrightarrow{h}` after the last word and :math:`\\overleftarrow{h}` after
-        the first word (the two halves of ``Bidirectional``'s concatenated output).
-    """
-    ids = _check_ids(ids)
-    _, recurrent, _ = _layers(model)
-    if not hasattr(recurrent, "forward_layer"):
-        raise ValueError("model has a one-directional LSTM: build it with bidirectional=True")
-    sub = keras.Model(model.inputs, recurrent.output)
-    features = np.asarray(sub.predict(ids, batch_size=batch_size, verbose=0))
-    units = features.shape[1] // 2
-    return features[:, :units], features[:, units:]
-
-
-def fit_logistic(
-    x: np.ndarray, y: np.ndarray, l2: float = 1e-3, max_iter: int = 100, tol: float = 1e-8
-) -> tuple[np.ndarray, float]:
-    """L2-regularised logistic regression by Newton's method (a re-fitted ``Dense(1, sigmoid)``).
-
-    Minimises :math:`\\frac{1}{n}\\sum_i \\mathrm{BCE}(y_i, \\sigma(x_i w + b)) +
-    \\frac{\\lambda}{2}\\lVert w \\rVert^2` (the bias is not penalised). The objective is
-    convex, so the result does not depend on an initialisation or a seed.
-
-    Parameters
-    ----------
-    x : ndarray, shape (n, d)
-    y : ndarray of 0/1, shape (n,)
-    l2 : float
-        :math:`\\lambda >= 0`.
-    max_iter : int
-    tol : float
-        Stop when the Newton step's largest entry is below ``tol``.
-
-    Returns
-    -------
-    w : ndarray, shape (d,)
-    b : float
-    """
-    x = np.asarray(x, float)
-    y = np.asarray(y, float).reshape(-1)
-    if x.ndim != 2 or len(x) != len(y):
-        raise ValueError(f"x must be (n, d) and y (n,), got {x.shape} and {y.shape}")
-    if not np.isin(y, (0.0, 1.0)).all():
-        raise ValueError("y must hold only 0 and 1")
-    if l2 < 0:
-        raise ValueError(f"l2 must be >= 0, got {l2}")
-    n, d = x.shape
-    xb = np.hstack([x, np.ones((n, 1))])
-    theta = np.zeros(d + 1)
-    penalty = np.full(d + 1, l2)
-    penalty[-1] = 0.0
-    for _ in range(max_iter):
-        p = sigmoid(xb @ theta)
-        grad = xb.T @ (p - y) / n + penalty * theta
-        hess = (xb * (p * (1 - p))[:, None]).T @ xb / n + np.diag(penalty) + 1e-10 * np.eye(d + 1)
-        step = np.linalg.solve(hess, grad)
-        theta -= step
-        if np.abs(step).max() < tol:
-            break
-    return theta[:-1], float(theta[-1])
-
-
-def logistic_accuracy(x: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
-    """Per-example correctness (0/1 floats, shape (n,)) of ``sigmoid(x w + b) >= 0.5``."""
-    x = np.asarray(x, float)
-    if x.ndim != 2 or x.shape[1] != len(w):
-        raise ValueError(f"x must be (n, {len(w)}), got {x.shape}")
-    return ((x @ w + b >= 0) == (np.asarray(y) == 1)).astype(float)
-
-
-# ---------------------------------------------------------------------------------------------
-# gates
-
-
-def _flip_time(result: LSTMResult) -> LSTMResult:
-    return LSTMResult(
-        outputs=result.outputs[:, ::-1], h=result.h, c=result.c, cells=result.cells[:, ::-1],
-        gates={g: v[:, ::-1] for g, v in result.gates.items()},
-    )
-
-
-def direction_gates(model: keras.Model, ids_row: np.ndarray) -> dict[str, LSTMResult]:
-    """Run both directions of the trained ``Bidirectional`` layer over one review in NumPy.
-
-    With ``mask_zero=True`` the padding is dropped first (Keras skips masked steps and
-    carries the state over, which is the same as never reading them). The backward result
-    is flipped back in time, so index ``t`` of both refers to the same word: the forward
-    direction has read words ``0..t`` there, the backward one words ``t..T-1``.
-
-    Parameters
-    ----------
-    model : keras.Model
-        A bidirectional ``build_text_classifier`` model with ``pooling="last"``.
-    ids_row : ndarray of int, shape (time,)
-        One review (padded or not).
-
-    Returns
-    -------
-    dict with keys ``"forward"``, ``"backward"`` and :class:`~bilstm_utils.lstm.LSTMResult`
-    values (batch 1, ``time`` = number of tokens read). ``h`` and ``c`` are each direction's
-    final states (what ``Bidirectional`` concatenates).
-    """
-    ids_row = np.asarray(ids_row)
-    if ids_row.ndim != 1:
-        raise ValueError(f"ids_row must be one review, shape (time,), got {ids_row.shape}")
-    embedding, recurrent, _ = _layers(model)
-    if not hasattr(recurrent, "forward_layer"):
-        raise ValueError("model has a one-directional LSTM: build it with bidirectional=True")
-    tokens = ids_row[ids_row != 0] if embedding.mask_zero else ids_row
-    if tokens.size == 0:
-        raise ValueError("the review has no tokens")
-    x, _ = embed(model, tokens[None, :])
-    fwd = lstm_forward(x, *[np.asarray(w) for w in recurrent.forward_layer.get_weights()])
-    bwd = lstm_forward(x[:, ::-1], *[np.asarray(w) for w in recurrent.backward_layer.get_weights()])
-    return {"forward": fwd, "backward": _flip_time(bwd)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -583,87 +446,3 @@ def attribution_html(
         '<div style="font-family:sans-serif;line-height:1.9;border:1px solid #ccc;'
         f'padding:8px;margin:6px 0;color:#111;background:#fff">{head}{" ".join(spans)}</div>'
     )
-
-
-def _word_axis(ax, words: Sequence[str]) -> None:
-    ax.set_xticks(np.arange(len(words)))
-    ax.set_xticklabels(words, rotation=90, fontsize=8)
-
-
-def plot_gate_heatmaps(words: Sequence[str], gates: dict[str, LSTMResult],
-                       gate_names: Sequence[str] = ("i", "f")):
-    """Heatmaps of gate activations, one panel per (direction, gate), columns = words.
-
-    Parameters
-    ----------
-    words : sequence of str, length T
-    gates : dict
-        :func:`direction_gates`'s result (each ``LSTMResult`` with ``time = T``).
-    gate_names : sequence of {"i", "f", "o"}
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    import matplotlib.pyplot as plt  # noqa: PLC0415
-
-    full = {"i": "input gate", "f": "forget gate", "o": "output gate"}
-    if not gate_names or any(g not in full for g in gate_names):
-        raise ValueError(f"gate_names must be a non-empty list of {sorted(full)}, got {gate_names}")
-    for result in gates.values():
-        if result.gates["i"].shape[1] != len(words):
-            raise ValueError(f"{len(words)} words but {result.gates['i'].shape[1]} time steps")
-    panels = [(d, g) for d in ("forward", "backward") for g in gate_names]
-    fig, axes = plt.subplots(len(panels), 1, figsize=(max(8, 0.22 * len(words)), 2.4 * len(panels)),
-                             sharex=True)
-    axes = np.atleast_1d(axes)
-    for ax, (direction, g) in zip(axes, panels, strict=True):
-        img = ax.imshow(gates[direction].gates[g][0].T, aspect="auto", cmap="viridis",
-                        vmin=0, vmax=1, interpolation="nearest")
-        ax.set_title(f"{direction} direction: {full[g]}", fontsize=10)
-        ax.set_ylabel("unit")
-        fig.colorbar(img, ax=ax, pad=0.01, label="activation")
-    _word_axis(axes[-1], words)
-    axes[-1].set_xlabel("word (the review in reading order)")
-    fig.suptitle("Gate activations of both directions, aligned with the words")
-    fig.tight_layout()
-    return fig
-
-
-def plot_cell_trajectories(words: Sequence[str], gates: dict[str, LSTMResult],
-                           units: dict[str, Sequence[int]]):
-    """Cell states :math:`c_t` of chosen units of each direction, at each word.
-
-    Parameters
-    ----------
-    words : sequence of str, length T
-    gates : dict
-        :func:`direction_gates`'s result.
-    units : dict
-        ``{"forward": [...], "backward": [...]}``: unit indices to draw.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    import matplotlib.pyplot as plt  # noqa: PLC0415
-
-    fig, ax = plt.subplots(figsize=(max(8, 0.22 * len(words)), 3.8))
-    styles = {"forward": "-", "backward": "--"}
-    for direction, chosen in units.items():
-        if direction not in gates:
-            raise ValueError(f"units has key {direction!r}; use 'forward' and/or 'backward'")
-        cells = gates[direction].cells[0]
-        if cells.shape[0] != len(words):
-            raise ValueError(f"{len(words)} words but {cells.shape[0]} time steps")
-        for u in chosen:
-            ax.plot(np.arange(len(words)), cells[:, u], styles[direction], marker=".",
-                    label=f"{direction} unit {u}")
-    ax.axhline(0, color="gray", lw=0.6)
-    _word_axis(ax, words)
-    ax.set_xlabel("word (forward: has read up to here; backward: has read from the end to here)")
-    ax.set_ylabel("cell state $c_t$")
-    ax.set_title("Cell-state trajectories of the units most correlated with the prediction")
-    ax.legend(fontsize=8, ncol=2)
-    fig.tight_layout()
-    return fig
