@@ -80,3 +80,21 @@ def test_embedding_matrix_needs_a_real_vocabulary():
                             tokenize=str.split)
     with pytest.raises(ValueError, match="at least one word"):
         embedding_matrix(kv, ["", "[UNK]"])
+
+
+def test_reliability_diagram_and_its_errors():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from bilstm_utils.plots import plot_reliability
+
+    rng = np.random.default_rng(0)
+    probs = rng.random(2000)
+    y = (rng.random(2000) < probs).astype(int)  # calibrated by construction
+    fig = plot_reliability(y, probs, title="t")
+    model_line = fig.axes[0].lines[1]
+    np.testing.assert_allclose(model_line.get_ydata(), model_line.get_xdata(), atol=0.08)
+    with pytest.raises(ValueError, match="finite probabilities"):
+        plot_reliability([0, 1], [0.2, np.nan])
+    with pytest.raises(ValueError, match="one length"):
+        plot_reliability([0, 1], [0.2])
