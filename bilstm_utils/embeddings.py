@@ -110,14 +110,17 @@ def train_word_vectors(
 
 
 def embedding_matrix(
-    word_vectors, vocabulary: Iterable[str], seed: int = 0
+    word_vectors, vocabulary: Iterable[str], seed: int = 0, mean_norm: float | None = 1.0
 ) -> tuple[np.ndarray, float]:
     """Word vectors in a vectorizer's id order, for ``keras.layers.Embedding``.
 
     Row ``i`` is the vector of ``vocabulary[i]``. Row 0 (padding, ``""``) is zero; a
     word without a vector (``"[UNK]"``, or one rarer than ``min_count`` in the vector
     corpus) gets a random normal vector with the vectors' own per-dimension spread,
-    so it starts neither at zero nor out of scale.
+    so it starts neither at zero nor out of scale. With ``mean_norm``, every vector is
+    then multiplied by one common factor so that the learned vectors' mean L2 norm is
+    ``mean_norm``: directions and relative lengths are kept, but word2vec's raw vectors
+    (norms of several units) no longer saturate an LSTM's gates at the first step.
 
     Parameters
     ----------
@@ -127,6 +130,9 @@ def embedding_matrix(
         ``vectorizer.get_vocabulary()``: index 0 is padding, index 1 the OOV token.
     seed : int
         Seeds the vectors drawn for missing words.
+    mean_norm : float or None
+        Target mean L2 norm of the rows that have a learned vector (> 0); ``None`` keeps
+        gensim's scale.
 
     Returns
     -------
@@ -138,7 +144,8 @@ def embedding_matrix(
     Raises
     ------
     ValueError
-        If the vocabulary has fewer than 3 entries (padding, OOV and one word).
+        If the vocabulary has fewer than 3 entries (padding, OOV and one word), or
+        ``mean_norm`` is not positive.
     """
     vocabulary = list(vocabulary)
     if len(vocabulary) < 3:
@@ -146,15 +153,19 @@ def embedding_matrix(
             f"vocabulary must hold padding, the OOV token and at least one word, "
             f"got {len(vocabulary)} entries"
         )
+    if mean_norm is not None and not mean_norm > 0:
+        raise ValueError(f"mean_norm must be positive or None, got {mean_norm!r}")
     vectors = np.asarray(word_vectors.vectors, dtype=np.float32)
     spread = vectors.std(axis=0) if len(vectors) > 1 else np.ones(vectors.shape[1], np.float32)
     rng = np.random.default_rng(seed)
     matrix = (rng.standard_normal((len(vocabulary), vectors.shape[1])) * spread).astype(np.float32)
     matrix[0] = 0.0
-    found = 0
+    has_vector = np.zeros(len(vocabulary), dtype=bool)
     for i, word in enumerate(vocabulary[2:], start=2):
         index = word_vectors.key_to_index.get(word)
         if index is not None:
             matrix[i] = vectors[index]
-            found += 1
-    return matrix, found / (len(vocabulary) - 2)
+            has_vector[i] = True
+    if mean_norm is not None and has_vector.any():
+        matrix *= mean_norm / np.linalg.norm(matrix[has_vector], axis=1).mean()
+    return matrix, float(has_vector.sum() / (len(vocabulary) - 2))

@@ -62,7 +62,7 @@ def test_embedding_matrix_rows_follow_the_vocabulary():
     kv = train_word_vectors(_corpus(), vector_size=8, min_count=2, epochs=2, workers=1,
                             tokenize=str.split)
     vocabulary = ["", "[UNK]", "great", "zebra", "bad"]
-    matrix, coverage = embedding_matrix(kv, vocabulary, seed=0)
+    matrix, coverage = embedding_matrix(kv, vocabulary, seed=0, mean_norm=None)
     assert matrix.shape == (5, 8) and matrix.dtype == np.float32
     np.testing.assert_array_equal(matrix[0], 0)  # padding
     np.testing.assert_array_equal(matrix[2], kv["great"])
@@ -71,8 +71,14 @@ def test_embedding_matrix_rows_follow_the_vocabulary():
     for row in (1, 3):  # [UNK] and the missing word: random, on the vectors' scale
         assert np.all(matrix[row] != 0)
         assert 0.1 < np.std(matrix[row]) / np.mean(kv.vectors.std(axis=0)) < 5
-    again, _ = embedding_matrix(kv, vocabulary, seed=0)
+    again, _ = embedding_matrix(kv, vocabulary, seed=0, mean_norm=None)
     np.testing.assert_array_equal(again, matrix)
+    scaled, _ = embedding_matrix(kv, vocabulary, seed=0)  # default: mean norm 1
+    np.testing.assert_allclose(np.linalg.norm(scaled[[2, 4]], axis=1).mean(), 1.0, rtol=1e-5)
+    factor = scaled[2, 0] / matrix[2, 0]
+    np.testing.assert_allclose(scaled, matrix * factor, rtol=1e-5, atol=1e-7)  # one factor
+    with pytest.raises(ValueError, match="mean_norm"):
+        embedding_matrix(kv, vocabulary, mean_norm=0)
 
 
 def test_embedding_matrix_needs_a_real_vocabulary():
