@@ -1,56 +1,64 @@
-"""The linear baseline of the IMDB chapters and its word weights (chapters 4 and 5).
+"""What a BiLSTM has to beat, and how to tell two classifiers apart (chapter 4).
 
-:func:`tfidf_logistic` is scikit-learn's ``TfidfVectorizer`` -> ``LogisticRegression`` on the
-book's standardised words (:func:`bilstm_utils.text.normalize_text`), the classic strong
-IMDB baseline (Wang & Manning's NBSVM-bi, a close cousin, reports 0.9122:
-https://aclanthology.org/P12-2018/). :func:`tfidf_token_scores` splits its logit exactly
-over the words of a review, so it can be compared with attributions of a neural model.
+- :func:`build_tfidf_logistic`: logistic regression on TF-IDF word unigrams and bigrams
+  (scikit-learn), the classic strong linear baseline for IMDB. Wang & Manning's NBSVM-bi
+  (2012, https://aclanthology.org/P12-2018/), a close cousin, reports 0.9122.
+- :func:`mcnemar_test`: the exact McNemar test of two classifiers scored on the same
+  examples (McNemar, 1947; Dietterich, 1998, https://doi.org/10.1162/089976698300017197),
+  by SciPy's binomial test.
+- :func:`tfidf_token_scores`: the linear model's logit split exactly over a review's words,
+  to compare with a neural model's attributions (chapter 5).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import binomtest
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-__all__ = ["tfidf_logistic", "tfidf_token_scores"]
+__all__ = ["McNemarResult", "build_tfidf_logistic", "mcnemar_test", "tfidf_token_scores"]
 
 
-def _normalize(text: str) -> str:
-    from bilstm_utils.text import normalize_text  # noqa: PLC0415  (imports TensorFlow)
+def _default_preprocessor(text: str) -> str:
+    from bilstm_utils.text import normalize_text  # noqa: PLC0415  (needs TensorFlow)
 
     return normalize_text(text)
 
 
-def tfidf_logistic(
+def build_tfidf_logistic(
     C: float = 30.0,  # noqa: N803  (scikit-learn's name)
     ngram_range: tuple[int, int] = (1, 2),
     min_df: int = 2,
     sublinear_tf: bool = True,
+    max_features: int | None = None,
     preprocessor: Callable[[str], str] | None = None,
     seed: int = 0,
 ) -> Pipeline:
-    """An unfitted TF-IDF -> logistic regression pipeline on raw review strings.
+    """An unfitted ``TfidfVectorizer`` -> ``LogisticRegression`` pipeline on raw strings.
 
-    Fit with ``.fit(texts, labels)``; ``.predict_proba(texts)[:, 1]`` is P(positive). Words
-    are the whitespace-separated tokens of ``preprocessor(text)``, so the linear model reads
-    the same words as the book's neural models.
+    Call ``.fit(train_texts, train_labels)``, then ``.predict_proba(texts)[:, 1]`` for
+    P(positive). Tokens are whitespace-separated words after ``preprocessor``, so the
+    linear model sees the same words as the book's neural models.
 
     Parameters
     ----------
     C : float
-        Inverse L2 regularisation strength (> 0); choose it on a validation split.
+        Inverse L2 regularisation strength of the logistic regression (> 0); choose it
+        on a validation split.
     ngram_range : (int, int)
-        Smallest and largest n-gram in words, ``1 <= low <= high <= 2`` (``(1, 2)``:
-        unigrams and bigrams; :func:`tfidf_token_scores` handles up to bigrams).
+        Smallest and largest n-gram length in words: ``(1, 2)`` is unigrams + bigrams.
     min_df : int
-        Drop n-grams seen in fewer training reviews.
+        Drop n-grams found in fewer training documents than this.
     sublinear_tf : bool
-        ``1 + log(count)`` instead of the count.
+        Use ``1 + log(tf)`` instead of the raw count.
+    max_features : int, optional
+        Keep only the most frequent n-grams.
     preprocessor : callable str -> str, optional
         Default :func:`bilstm_utils.text.normalize_text`.
     seed : int
@@ -64,18 +72,86 @@ def tfidf_logistic(
     Raises
     ------
     ValueError
-        For a non-positive ``C`` or an ``ngram_range`` outside the above.
+        If ``C`` is not positive or ``ngram_range`` is not ``(low, high)`` with
+        ``1 <= low <= high``.
     """
     if not np.isfinite(C) or C <= 0:
         raise ValueError(f"C must be a positive number, got {C!r}")
-    if len(ngram_range) != 2 or not 1 <= ngram_range[0] <= ngram_range[1] <= 2:
-        raise ValueError(f"ngram_range must be (low, high) with 1 <= low <= high <= 2, "
-                         f"got {ngram_range}")
-    tfidf = TfidfVectorizer(preprocessor=preprocessor or _normalize, tokenizer=str.split,
-                            token_pattern=None, lowercase=False, ngram_range=tuple(ngram_range),
-                            min_df=min_df, sublinear_tf=sublinear_tf, dtype=np.float32)
+    if len(ngram_range) != 2 or not 1 <= ngram_range[0] <= ngram_range[1]:
+        raise ValueError(
+            f"ngram_range must be (low, high) with 1 <= low <= high, got {ngram_range}"
+        )
+    tfidf = TfidfVectorizer(
+        preprocessor=preprocessor or _default_preprocessor,
+        tokenizer=str.split,
+        token_pattern=None,
+        lowercase=False,
+        ngram_range=tuple(ngram_range),
+        min_df=min_df,
+        sublinear_tf=sublinear_tf,
+        max_features=max_features,
+        dtype=np.float32,
+    )
     logistic = LogisticRegression(C=float(C), solver="liblinear", random_state=seed)
     return Pipeline([("tfidf", tfidf), ("logistic", logistic)])
+
+
+@dataclass(frozen=True)
+class McNemarResult:
+    """The outcome of :func:`mcnemar_test`.
+
+    Attributes
+    ----------
+    only_a : int
+        Examples classifier A gets right and B wrong.
+    only_b : int
+        Examples B gets right and A wrong.
+    pvalue : float
+        Two-sided exact p-value: the probability, if A and B were equally accurate, of a
+        split of the ``only_a + only_b`` disagreements at least this uneven.
+    """
+
+    only_a: int
+    only_b: int
+    pvalue: float
+
+
+def mcnemar_test(y_true, pred_a, pred_b) -> McNemarResult:
+    """Exact McNemar test: do two classifiers scored on the same examples differ?
+
+    Only the examples on which exactly one of them is right carry information; under
+    the null hypothesis each such example is equally likely to favour A or B, so
+    ``only_a ~ Binomial(only_a + only_b, 1/2)`` (SciPy's ``binomtest``).
+
+    Parameters
+    ----------
+    y_true, pred_a, pred_b : array-like of int, shape (n,)
+        True labels and the two classifiers' predicted labels.
+
+    Returns
+    -------
+    McNemarResult
+        ``pvalue`` is 1.0 when the two never disagree on correctness.
+
+    Raises
+    ------
+    ValueError
+        If the arrays are not 1-D of one length n >= 1.
+    """
+    y_true, pred_a, pred_b = (np.asarray(v) for v in (y_true, pred_a, pred_b))
+    if y_true.ndim != 1 or y_true.shape != pred_a.shape or y_true.shape != pred_b.shape:
+        raise ValueError(
+            f"y_true, pred_a and pred_b must be 1-D of one length, got shapes "
+            f"{y_true.shape}, {pred_a.shape}, {pred_b.shape}"
+        )
+    if len(y_true) == 0:
+        raise ValueError("mcnemar_test needs at least one example")
+    right_a, right_b = pred_a == y_true, pred_b == y_true
+    only_a = int(np.sum(right_a & ~right_b))
+    only_b = int(np.sum(right_b & ~right_a))
+    if only_a + only_b == 0:
+        return McNemarResult(0, 0, 1.0)
+    return McNemarResult(only_a, only_b, float(binomtest(only_a, only_a + only_b, 0.5).pvalue))
 
 
 def tfidf_token_scores(pipeline: Pipeline, tokens: Sequence[str],
@@ -91,7 +167,7 @@ def tfidf_token_scores(pipeline: Pipeline, tokens: Sequence[str],
     Parameters
     ----------
     pipeline : sklearn.pipeline.Pipeline
-        A fitted :func:`tfidf_logistic`.
+        A fitted :func:`build_tfidf_logistic` with n-grams of at most two words.
     tokens : sequence of str, length T
         The review's words, already standardised (e.g. a BiLSTM's vocabulary entries for its
         token ids); the linear model reads them joined by spaces, without ``skip`` tokens.
@@ -105,6 +181,9 @@ def tfidf_token_scores(pipeline: Pipeline, tokens: Sequence[str],
     tfidf, logistic = pipeline.named_steps["tfidf"], pipeline.named_steps["logistic"]
     if not hasattr(logistic, "coef_"):
         raise ValueError("the pipeline is not fitted: call .fit(texts, labels) first")
+    if tfidf.ngram_range[1] > 2:
+        raise ValueError(f"only unigrams and bigrams are split over words, got n-grams up to "
+                         f"{tfidf.ngram_range[1]}")
     tokens = [str(t) for t in tokens]
     scores = np.zeros(len(tokens))
     kept = [t for t, tok in enumerate(tokens) if tok not in set(skip)]
