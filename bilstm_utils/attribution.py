@@ -1,16 +1,25 @@
 """Attribution for a trained (Bi)LSTM text classifier (chapter 5): which words drove it?
 
-Everything here works on a model made by :func:`bilstm_utils.models.build_text_classifier`
-with ``pooling="last"`` (layers named ``embedding``, ``bilstm`` or ``lstm``, ``classifier``)
+Everything here works on the book's recurrent classifiers: a model made by
+:func:`bilstm_utils.models.build_text_classifier` (any pooling) or by
+:func:`bilstm_utils.models.build_pooled_classifier` (the masked BiLSTM with max and mean
+pooling over time, with or without its embedding skip), i.e. layers named ``embedding``,
+``bilstm`` or ``lstm``, ``classifier`` and, for pooled models, ``max_pool``/``mean_pool``;
 and on int token ids of shape ``(n, time)`` with id 0 for padding, right-padded by default.
+:func:`logit_from_embeddings` re-runs the layers after the embedding, so gradients with
+respect to the embedded words are available for every such model.
 
 Attribution
     :func:`integrated_gradients` (Sundararajan, Taly & Yan 2017,
     https://arxiv.org/abs/1703.01365) on the embedding output, with an all-zero embedding as
-    the baseline, and :func:`occlusion` (delete one word at a time).
+    the baseline; :func:`gradient_times_input`; and :func:`occlusion` (delete one word at a
+    time).
 Faithfulness
-    :func:`deletion_test`: does deleting the ``k`` words an attribution ranks highest change
-    the prediction more than deleting ``k`` random words?
+    :func:`comprehensiveness`: the signed drop of the predicted class's probability when the
+    top-``k`` words are deleted, for k = 1, 2, ...; :func:`random_comprehensiveness`, its
+    random-deletion baseline; :func:`aopc`, the area over that curve (DeYoung et al. 2020,
+    ERASER, https://aclanthology.org/2020.acl-main.408/). :func:`deletion_test` is the older
+    unsigned ``|Δp|`` version at one ``k``.
 Display
     :func:`attribution_html` renders words highlighted by their attribution as self-contained
     HTML (inline styles only).
@@ -50,19 +59,76 @@ def _check_ids(ids: np.ndarray, name: str = "ids") -> np.ndarray:
 
 
 def _layers(model: keras.Model):
-    """The embedding, recurrent and classifier layers of a ``build_text_classifier`` model."""
+    """The embedding, recurrent and classifier layers of one of the book's text classifiers."""
     names = {layer.name: layer for layer in model.layers}
     recurrent = names.get("bilstm", names.get("lstm"))
     if "embedding" not in names or recurrent is None or "classifier" not in names:
         raise ValueError(
-            "model must come from bilstm_utils.models.build_text_classifier (layers named "
-            f"'embedding', 'bilstm' or 'lstm', 'classifier'); its layers are {sorted(names)}"
+            "model must come from bilstm_utils.models.build_text_classifier or "
+            "build_pooled_classifier (layers named 'embedding', 'bilstm' or 'lstm', "
+            f"'classifier'); its layers are {sorted(names)}"
         )
-    if getattr(recurrent, "return_sequences", False) or (
-        hasattr(recurrent, "forward_layer") and recurrent.forward_layer.return_sequences
-    ):
-        raise ValueError("only pooling='last' models are supported (one final state per direction)")
     return names["embedding"], recurrent, names["classifier"]
+
+
+def pooling_of(model: keras.Model) -> tuple[tuple[str, ...], bool]:
+    """How a classifier turns the recurrent outputs into the output layer's features.
+
+    Parameters
+    ----------
+    model : keras.Model
+        From ``build_text_classifier`` or ``build_pooled_classifier``.
+
+    Returns
+    -------
+    poolings : tuple of str
+        ``("last",)`` (final state of each direction), ``("max",)``, ``("mean",)`` or
+        ``("max", "mean")`` (concatenated in that order, as ``build_pooled_classifier`` does).
+    skip : bool
+        Whether the pooling also sees the embeddings (``build_pooled_classifier``'s
+        ``skip_embeddings=True``: features ``[embeddings, lstm outputs]`` per pooling).
+    """
+    _layers(model)
+    names = {layer.name for layer in model.layers}
+    poolings = tuple(p for p in ("max", "mean") if f"{p}_pool" in names) or ("last",)
+    return poolings, "words_and_context" in names
+
+
+def features_from_embeddings(model: keras.Model, embeddings, mask) -> tf.Tensor:
+    """The output layer's input features computed from the embedding output (inference).
+
+    Re-runs the recurrent layer and the pooling exactly as the model does (dropout is off at
+    inference): for ``pooling="last"`` the final state of each direction; for pooled models
+    the masked maximum and/or mean over time of the (Bi)LSTM outputs (preceded by the
+    embeddings when the model has the embedding skip). Differentiable with
+    ``tf.GradientTape``.
+
+    Parameters
+    ----------
+    model : keras.Model
+        From ``build_text_classifier`` or ``build_pooled_classifier``.
+    embeddings : array or tf.Tensor, shape (n, time, embed_dim)
+    mask : array of bool, shape (n, time)
+        Right-padded (``True`` then ``False``), as the model was fed.
+
+    Returns
+    -------
+    tf.Tensor, shape (n, features)
+        What the layer named ``classifier`` reads.
+    """
+    _, recurrent, _ = _layers(model)
+    poolings, skip = pooling_of(model)
+    mask = tf.cast(mask, tf.bool) if tf.is_tensor(mask) else tf.constant(np.asarray(mask, bool))
+    # as in the model: the LSTM never sees a fully masked row, and an empty review's
+    # features are zeros (see bilstm_utils.models.NonEmptyMask and ZeroEmptyRows)
+    first_step = tf.range(tf.shape(mask)[1])[None, :] == 0
+    outputs = recurrent(embeddings, mask=tf.logical_or(mask, first_step), training=False)
+    if poolings == ("last",):
+        return outputs * tf.cast(tf.reduce_any(mask, axis=1, keepdims=True), outputs.dtype)
+    if skip:
+        outputs = tf.concat([tf.cast(embeddings, outputs.dtype), outputs], axis=-1)
+    return tf.concat([model.get_layer(f"{p}_pool")(outputs, mask=mask) for p in poolings],
+                     axis=-1)
 
 
 def embed(model: keras.Model, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -71,7 +137,7 @@ def embed(model: keras.Model, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Parameters
     ----------
     model : keras.Model
-        From ``build_text_classifier`` with ``pooling="last"``.
+        From ``build_text_classifier`` or ``build_pooled_classifier``.
     ids : ndarray of int, shape (n, time)
 
     Returns
@@ -98,7 +164,7 @@ def logit_from_embeddings(model: keras.Model, embeddings, mask) -> tf.Tensor:
     Parameters
     ----------
     model : keras.Model
-        From ``build_text_classifier`` with ``pooling="last"``.
+        From ``build_text_classifier`` or ``build_pooled_classifier``.
     embeddings : array or tf.Tensor, shape (n, time, embed_dim)
     mask : array of bool, shape (n, time)
         Right-padded (``True`` then ``False``), as the model was fed.
@@ -107,20 +173,35 @@ def logit_from_embeddings(model: keras.Model, embeddings, mask) -> tf.Tensor:
     -------
     tf.Tensor, shape (n,)
     """
-    _, recurrent, classifier = _layers(model)
-    mask = tf.cast(mask, tf.bool) if tf.is_tensor(mask) else tf.constant(np.asarray(mask, bool))
-    # as in the model: the LSTM never sees a fully masked row, and an empty review's
-    # features are zeros (see bilstm_utils.models.NonEmptyMask and ZeroEmptyRows)
-    first_step = tf.range(tf.shape(mask)[1])[None, :] == 0
-    features = recurrent(embeddings, mask=tf.logical_or(mask, first_step), training=False)
-    features *= tf.cast(tf.reduce_any(mask, axis=1, keepdims=True), features.dtype)
+    _, _, classifier = _layers(model)
+    features = features_from_embeddings(model, embeddings, mask)
     return tf.squeeze(tf.matmul(features, classifier.kernel) + classifier.bias, axis=-1)
 
 
 def predict_proba(model: keras.Model, ids: np.ndarray, batch_size: int = 512) -> np.ndarray:
-    """P(positive) for each row of ``ids``: ndarray of float, shape (n,)."""
+    """P(positive) for each row of ``ids``: ndarray of float, shape (n,).
+
+    For a model that masks padding, rows are batched by length and each batch is cut to its
+    longest row (trailing padding changes nothing there, and costs time on a CPU); the
+    result is in the order of ``ids``.
+    """
     ids = _check_ids(ids)
-    return np.asarray(model.predict(ids, batch_size=batch_size, verbose=0)).reshape(-1)
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    names = {layer.name: layer for layer in model.layers}
+    masked = "embedding" in names and getattr(names["embedding"], "mask_zero", False)
+    lengths = (ids != 0).sum(axis=1)
+    right_padded = ids.size == 0 or bool(
+        np.all((ids != 0) == (np.arange(ids.shape[1])[None, :] < lengths[:, None])))
+    if not (masked and right_padded) or len(ids) == 0:
+        return np.asarray(model.predict(ids, batch_size=batch_size, verbose=0)).reshape(-1)
+    order = np.argsort(lengths, kind="stable")
+    out = np.empty(len(ids), np.float32)
+    for start in range(0, len(ids), batch_size):
+        rows = order[start:start + batch_size]
+        width = max(1, int(lengths[rows].max()))
+        out[rows] = np.asarray(model.predict_on_batch(ids[rows, :width])).reshape(-1)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -171,7 +252,7 @@ def integrated_gradients(
     Parameters
     ----------
     model : keras.Model
-        From ``build_text_classifier`` with ``pooling="last"``.
+        From ``build_text_classifier`` or ``build_pooled_classifier``.
     ids : ndarray of int, shape (n, time)
     steps : int
         Number of points on the straight path, >= 1.
@@ -218,6 +299,110 @@ def integrated_gradients(
     logit = logit_fn(tf.constant(x), tf.constant(mask)).numpy()
     baseline = logit_fn(tf.constant(np.zeros_like(x)), tf.constant(mask)).numpy()
     return Attribution(scores=scores, logit=logit, baseline_logit=baseline)
+
+
+def gradient_times_input(model: keras.Model, ids: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Gradient × input: :math:`\\sum_d x_{t,d}\\, \\partial F / \\partial x_{t,d}` at the review.
+
+    The first-order (Taylor) share of word ``t`` in the logit :math:`F`; the cheapest
+    gradient attribution, one backward pass per review (Shrikumar et al. 2016,
+    https://arxiv.org/abs/1605.01713). Unlike integrated gradients its scores need not add
+    up to anything: a saturated unit gives a small gradient for a word that matters.
+
+    Parameters
+    ----------
+    model : keras.Model
+        From ``build_text_classifier`` or ``build_pooled_classifier``.
+    ids : ndarray of int, shape (n, time)
+    batch_size : int
+        Reviews per backward pass.
+
+    Returns
+    -------
+    ndarray of float32, shape (n, time)
+        Positive: pushes towards "positive review"; 0 at padding.
+    """
+    ids = _check_ids(ids)
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    x, mask = embed(model, ids)
+    n, time, dim = x.shape
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None, dim], tf.float32),
+                                  tf.TensorSpec([None, None], tf.bool)], reduce_retracing=True)
+    def gradient(xs, ms):
+        with tf.GradientTape() as tape:
+            tape.watch(xs)
+            out = logit_from_embeddings(model, xs, ms)
+        return tape.gradient(out, xs)
+
+    order = np.argsort(mask.sum(axis=1), kind="stable")
+    scores = np.zeros((n, time), np.float32)
+    for start in range(0, n, batch_size):
+        rows = order[start:start + batch_size]
+        used = np.flatnonzero(mask[rows].any(axis=0))
+        lo, hi = (0, time) if mask[rows].all() or used.size == 0 else (used[0], used[-1] + 1)
+        xs = x[rows, lo:hi]
+        grads = gradient(tf.constant(xs), tf.constant(mask[rows, lo:hi])).numpy()
+        scores[rows, lo:hi] = (xs * grads).sum(axis=-1)
+    return np.where(mask, scores, 0.0).astype(np.float32)
+
+
+def path_logits(model: keras.Model, ids: np.ndarray,
+                points: int = 201) -> tuple[np.ndarray, np.ndarray]:
+    """The logit along integrated gradients' straight path, :math:`F(\\alpha x)` for
+    :math:`\\alpha` from 0 (the all-zero baseline) to 1 (the review).
+
+    A large completeness gap that does not shrink with more steps means that :math:`F`
+    changes abruptly somewhere on the path; this shows where.
+
+    Parameters
+    ----------
+    model : keras.Model
+    ids : ndarray of int, shape (n, time)
+    points : int
+        Values of :math:`\\alpha`, evenly spaced, >= 2.
+
+    Returns
+    -------
+    alphas : ndarray, shape (points,)
+    logits : ndarray, shape (n, points)
+    """
+    ids = _check_ids(ids)
+    if points < 2:
+        raise ValueError(f"points must be at least 2, got {points}")
+    x, mask = embed(model, ids)
+    alphas = np.linspace(0.0, 1.0, points).astype(np.float32)
+    logits = np.stack([
+        logit_from_embeddings(model, alphas[:, None, None] * row[None],
+                              np.repeat(m[None], points, axis=0)).numpy()
+        for row, m in zip(x, mask, strict=True)
+    ])
+    return alphas, logits
+
+
+def plot_path_logits(alphas: np.ndarray, logits: np.ndarray, labels: Sequence[str]):
+    """Draw :func:`path_logits`' curves: the logit against :math:`\\alpha`, one line per review.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    logits = np.atleast_2d(logits)
+    if logits.shape[1] != len(alphas) or len(labels) != len(logits):
+        raise ValueError(f"need logits of shape (len(labels), len(alphas)) = "
+                         f"({len(labels)}, {len(alphas)}), got {logits.shape}")
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for row, label in zip(logits, labels, strict=True):
+        ax.plot(alphas, row, label=label)
+    ax.set_xlabel(r"$\alpha$ (0: all-zero embeddings, 1: the review)")
+    ax.set_ylabel(r"logit $F(\alpha x)$")
+    ax.set_title("The logit along the integrated-gradients path")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
 
 
 def delete_tokens(ids: np.ndarray, positions: Sequence[np.ndarray],
@@ -410,6 +595,159 @@ def deletion_test(
     return DeletionResult(
         k=k, p=p, topk_drop=np.abs(p - p_top), random_drop=np.abs(p - p_random).mean(axis=0)
     )
+
+
+def _predicted_class_probability(model, ids, batch_size):
+    p = predict_proba(model, ids, batch_size)
+    return p, np.where(p >= 0.5, 1.0, -1.0)
+
+
+def comprehensiveness(
+    model: keras.Model,
+    ids: np.ndarray,
+    scores: np.ndarray,
+    ks: Sequence[int] = tuple(range(1, 11)),
+    batch_size: int = 512,
+    padding: str = "post",
+) -> np.ndarray:
+    """Signed comprehensiveness: how much the predicted class's probability drops when the
+    ``k`` words that ``scores`` credit most for that class are deleted, for each ``k``.
+
+    For a review predicted positive (:math:`p \\ge 0.5`) the top words are those with the
+    largest scores and the drop is :math:`p - p_{\\setminus k}`; for one predicted negative,
+    the most negative scores and :math:`(1 - p) - (1 - p_{\\setminus k})`. Positive: the
+    deletion hurt the prediction; negative: it made the model *more* sure (an attribution
+    that ranks words wrongly can do that). Unlike ``|Δp|`` it does not reward a deletion
+    that pushes the prediction further the same way. The ranking is fixed on the intact
+    review, so the deleted sets are nested (ERASER's comprehensiveness, DeYoung et al. 2020,
+    https://aclanthology.org/2020.acl-main.408/, with ``k`` in words instead of a share of
+    the tokens).
+
+    Parameters
+    ----------
+    model : keras.Model
+    ids : ndarray of int, shape (n, time)
+        Every review must have more than ``max(ks)`` words.
+    scores : ndarray, shape (n, time)
+        Attribution of each token, positive towards "positive review".
+    ks : sequence of int
+        Numbers of words to delete, each >= 1.
+    padding : {"post", "pre"}
+        How the model was fed (see :func:`delete_tokens`).
+
+    Returns
+    -------
+    ndarray of float, shape (len(ks), n)
+        The drop for each ``k`` and review.
+    """
+    ids = _check_ids(ids)
+    ks = [int(k) for k in ks]
+    if not ks or min(ks) < 1:
+        raise ValueError(f"ks must be a non-empty list of positive word counts, got {ks}")
+    scores = np.asarray(scores, float)
+    if scores.shape != ids.shape:
+        raise ValueError(f"scores must have the shape of ids {ids.shape}, got {scores.shape}")
+    if not np.isfinite(scores).all():
+        raise ValueError("scores must be finite")
+    n_real = (ids != 0).sum(axis=1)
+    if len(ids) and n_real.min() <= max(ks):
+        raise ValueError(
+            f"every review needs more than max(ks)={max(ks)} words; the shortest has "
+            f"{n_real.min()}"
+        )
+    p, direction = _predicted_class_probability(model, ids, batch_size)
+    ranked = top_k_positions(ids, scores, direction, max(ks))
+    deleted = np.concatenate([delete_tokens(ids, [r[:k] for r in ranked], padding) for k in ks])
+    p_deleted = predict_proba(model, deleted, batch_size).reshape(len(ks), len(ids))
+    return (p[None, :] - p_deleted) * direction[None, :]
+
+
+def random_comprehensiveness(
+    model: keras.Model,
+    ids: np.ndarray,
+    ks: Sequence[int] = tuple(range(1, 11)),
+    n_random: int = 3,
+    seed: int = 0,
+    batch_size: int = 512,
+    padding: str = "post",
+) -> np.ndarray:
+    """:func:`comprehensiveness` of a random ranking of the words, averaged over ``n_random``
+    rankings: the baseline an attribution must beat.
+
+    Returns
+    -------
+    ndarray of float, shape (len(ks), n)
+    """
+    ids = _check_ids(ids)
+    if n_random < 1:
+        raise ValueError(f"n_random must be at least 1, got {n_random}")
+    rng = np.random.default_rng(seed)
+    return np.mean([comprehensiveness(model, ids, rng.random(ids.shape), ks, batch_size, padding)
+                    for _ in range(n_random)], axis=0)
+
+
+def aopc(curve: np.ndarray) -> np.ndarray:
+    """Area over the perturbation curve: the mean of a comprehensiveness curve over its ``k``.
+
+    Parameters
+    ----------
+    curve : ndarray, shape (len(ks), n)
+        From :func:`comprehensiveness` (ERASER's AOPC averages over bins of 1, 5, 10, 20 and
+        50 % of the tokens; here over the ``ks`` given there).
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        One AOPC per review; its mean is the method's AOPC.
+    """
+    curve = np.asarray(curve, float)
+    if curve.ndim != 2 or curve.shape[0] < 1:
+        raise ValueError(f"curve must have shape (len(ks), n), got {curve.shape}")
+    return curve.mean(axis=0)
+
+
+def plot_comprehensiveness(ks: Sequence[int], curves: dict[str, np.ndarray], level: float = 0.95):
+    """Comprehensiveness curves of several rankings, with bootstrap intervals of the mean.
+
+    Parameters
+    ----------
+    ks : sequence of int, length K
+        Words deleted, the x axis.
+    curves : dict name -> ndarray, shape (K, n)
+        From :func:`comprehensiveness` or :func:`random_comprehensiveness`, on the same reviews.
+    level : float
+        Confidence level of the error bars (``scipy.stats.bootstrap`` over the reviews, via
+        :func:`bilstm_utils.evaluation.bootstrap_ci`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Mean drop of the predicted class's probability against ``k``, one line per ranking,
+        AOPC in the legend.
+    """
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    from bilstm_utils.evaluation import bootstrap_ci  # noqa: PLC0415
+
+    ks = np.asarray(ks)
+    if not curves:
+        raise ValueError("curves is empty")
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    for name, curve in curves.items():
+        curve = np.asarray(curve, float)
+        if curve.ndim != 2 or curve.shape[0] != len(ks):
+            raise ValueError(f"curves[{name!r}] must have shape (len(ks), n), got {curve.shape}")
+        means = curve.mean(axis=1)
+        cis = np.array([bootstrap_ci(row, level=level) for row in curve])
+        ax.errorbar(ks, means, yerr=[means - cis[:, 0], cis[:, 1] - means], marker="o",
+                    ms=4, capsize=2, label=f"{name} (AOPC {aopc(curve).mean():.3f})")
+    ax.axhline(0, color="gray", lw=0.6)
+    ax.set_xlabel("k, words deleted per review")
+    ax.set_ylabel("drop of P(predicted class)")
+    ax.set_title(f"Comprehensiveness on {curve.shape[1]} reviews ({level:.0%} bootstrap intervals)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 :func:`load_imdb` returns the official 25,000 training reviews, split into a training
 and a validation part **grouped by movie**, and the official 25,000 test reviews.
+:func:`load_imdb_unlabelled` returns the 50,000 unlabelled reviews the dataset ships for
+unsupervised learning (``train/unsup``; Maas et al. learned word vectors from them).
 
 Where the data comes from, in order:
 
@@ -28,11 +30,13 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 import numpy as np
+from sklearn.model_selection import StratifiedGroupKFold
 
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 ARCHIVE_NAME = "aclImdb_v1.tar.gz"
 FOLDER_NAME = "aclImdb"
 REVIEWS_PER_LABEL = 12_500
+UNLABELLED_REVIEWS = 50_000  # train/unsup: reviews without a label or a rating
 LABEL_NAMES = ("neg", "pos")  # label 0 and label 1
 SPLIT_NAMES = ("train", "test")
 VAL_SPLITS = ("movie", "random")
@@ -40,6 +44,8 @@ VAL_SPLITS = ("movie", "random")
 _REVIEW_FILE = re.compile(r"^(\d+)_(\d+)\.txt$")
 _MOVIE_ID = re.compile(r"(tt\d+)")
 # Members we extract: the labelled reviews, their movie URLs, README and vocabulary.
+# The unlabelled reviews (train/unsup) are extracted on demand by load_imdb_unlabelled.
+_UNLABELLED = re.compile(r"^aclImdb/train/unsup/(\d+)_0\.txt$")
 _WANTED = re.compile(
     r"^aclImdb/((train|test)/(pos|neg)/\d+_\d+\.txt|(train|test)/urls_(pos|neg)\.txt"
     r"|README|imdb\.vocab)$"
@@ -275,52 +281,107 @@ def _read_split(folder: str, split: str, mtime: float) -> ImdbSplit:
     )
 
 
+MAX_FOLDS = 20  # the movie-grouped split's granularity: multiples of 1/20 at worst
+
+
+def _check_fraction(val_fraction) -> float:
+    """``val_fraction`` as a Python float in (0, 1); NumPy scalars accepted."""
+    if isinstance(val_fraction, (bool, np.bool_)) or not isinstance(
+        val_fraction, (int, float, np.integer, np.floating)
+    ):
+        raise ValueError(f"val_fraction must be a number in (0, 1), got {val_fraction!r}")
+    value = float(val_fraction)
+    if not 0 < value < 1:  # also rejects NaN
+        raise ValueError(f"val_fraction must be a number in (0, 1), got {val_fraction!r}")
+    return value
+
+
+def _check_count(name: str, value, minimum: int) -> int:
+    """``value`` as a Python int >= ``minimum``; NumPy integers accepted, floats refused."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _fold_fraction(val_fraction: float, max_folds: int = MAX_FOLDS) -> tuple[int, int]:
+    """``(n_val_folds, n_folds)`` with ``n_val_folds / n_folds`` nearest to ``val_fraction``.
+
+    Ties go to the fewest folds; ``n_val_folds`` may be 0 or ``n_folds`` for extreme
+    fractions (the caller refuses those).
+    """
+    best = min(
+        ((round(val_fraction * k), k) for k in range(2, max_folds + 1)),
+        key=lambda mk: (abs(mk[0] / mk[1] - val_fraction), mk[1]),
+    )
+    return int(best[0]), int(best[1])
+
+
 def movie_grouped_split(
     labels: np.ndarray, movie_ids: np.ndarray, val_fraction: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of a label-balanced validation split that shares no movie with training.
+    """Indices of a label-stratified validation split that shares no movie with training.
 
-    Movies are visited in a seeded random order. At each step the label that is
-    furthest (relatively) from its target ``round(val_fraction * n_label)`` picks the
-    next movie that leans towards it, among those whose reviews all still fit under
-    both targets. A movie's reviews all go to one side; the result lands within a few
-    reviews of the targets (exactly on them for IMDB).
+    scikit-learn's :class:`~sklearn.model_selection.StratifiedGroupKFold` (shuffled with
+    ``seed``) cuts the reviews into ``k`` folds, each holding whole movies and about the
+    same share of positive reviews; the first ``m`` folds are the validation split, with
+    ``m / k`` (``k <= 20``) the fraction nearest to ``val_fraction``: for 0.2, one fold of
+    five. Whole movies move, so the validation size lands near, not exactly on, the target.
 
     Parameters
     ----------
     labels : ndarray of int, shape (n,)
+        0 or 1.
     movie_ids : ndarray of str, shape (n,)
+        The group of each review.
     val_fraction : float
         In (0, 1).
     seed : int
+        Seeds the fold assignment.
 
     Returns
     -------
     train_index, val_index : ndarray of int64
-        Sorted, disjoint, together ``arange(n)``.
+        Sorted, disjoint, together ``arange(n)``, both non-empty.
+
+    Raises
+    ------
+    ValueError
+        If ``val_fraction`` rounds to an empty training or validation split (below
+        1/40 or above 39/40), if there are fewer movies than folds, or if the lengths
+        of ``labels`` and ``movie_ids`` differ.
     """
-    rng = np.random.default_rng(seed)
-    movies, inverse = np.unique(movie_ids, return_inverse=True)
-    per_movie = np.zeros((len(movies), 2), dtype=np.int64)
-    np.add.at(per_movie, (inverse, labels), 1)
-    targets = np.round(val_fraction * np.bincount(labels, minlength=2)).astype(np.int64)
-    order = rng.permutation(len(movies))
-    counts = per_movie[order]  # movies in visiting order
-    free = np.ones(len(movies), dtype=bool)
-    chosen = np.zeros(len(movies), dtype=bool)
-    taken = np.zeros(2, dtype=np.int64)
-    while np.any(taken < targets):
-        deficit = targets - taken
-        fits = free & np.all(counts <= deficit, axis=1)
-        if not fits.any():
-            break
-        need = int(np.argmax(deficit / np.maximum(targets, 1)))
-        leaning = fits & (counts[:, need] > counts[:, 1 - need])
-        k = int(np.argmax(leaning)) if leaning.any() else int(np.argmax(fits))
-        free[k] = False
-        chosen[order[k]] = True
-        taken += counts[k]
-    in_val = chosen[inverse]
+    val_fraction = _check_fraction(val_fraction)
+    seed = _check_count("seed", seed, 0)
+    labels = np.asarray(labels)
+    movie_ids = np.asarray(movie_ids)
+    if labels.shape != movie_ids.shape or labels.ndim != 1:
+        raise ValueError(
+            f"labels and movie_ids must be 1-D and of the same length, got shapes "
+            f"{labels.shape} and {movie_ids.shape}"
+        )
+    n_val_folds, n_folds = _fold_fraction(val_fraction)
+    if n_val_folds == 0 or n_val_folds == n_folds:
+        side = "validation" if n_val_folds == 0 else "training"
+        raise ValueError(
+            f"val_fraction={val_fraction!r} leaves an empty {side} split: a movie-grouped "
+            f"split holds multiples of 1/{MAX_FOLDS} at worst; use a value in "
+            f"[{1 / (2 * MAX_FOLDS)}, {1 - 1 / (2 * MAX_FOLDS)}]"
+        )
+    n_movies = len(np.unique(movie_ids))
+    if n_movies < n_folds:
+        raise ValueError(
+            f"a movie-grouped split with val_fraction={val_fraction!r} needs at least "
+            f"{n_folds} movies, got {n_movies}"
+        )
+    folds = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    in_val = np.zeros(len(labels), dtype=bool)
+    for fold, (_, test_index) in enumerate(folds.split(np.zeros(len(labels)), labels, movie_ids)):
+        if fold < n_val_folds:
+            in_val[test_index] = True
+    if in_val.all() or not in_val.any():
+        raise ValueError(f"val_fraction={val_fraction!r} leaves an empty split")
     return np.flatnonzero(~in_val), np.flatnonzero(in_val)
 
 
@@ -329,14 +390,29 @@ def random_split(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Indices of a label-stratified random validation split (ignores movies).
 
+    ``round(val_fraction * n_label)`` reviews of each label go to validation.
     Parameters and returns as in :func:`movie_grouped_split`.
+
+    Raises
+    ------
+    ValueError
+        If the rounding leaves the training or the validation split empty.
     """
+    val_fraction = _check_fraction(val_fraction)
+    seed = _check_count("seed", seed, 0)
+    labels = np.asarray(labels)
     rng = np.random.default_rng(seed)
     val = []
-    for value in (0, 1):
+    for value in np.unique(labels):
         idx = np.flatnonzero(labels == value)
         val.append(rng.choice(idx, size=int(round(val_fraction * len(idx))), replace=False))
-    val_index = np.sort(np.concatenate(val))
+    val_index = np.sort(np.concatenate(val)) if val else np.zeros(0, dtype=np.int64)
+    if len(val_index) == 0 or len(val_index) == len(labels):
+        side = "validation" if len(val_index) == 0 else "training"
+        raise ValueError(
+            f"val_fraction={val_fraction!r} leaves an empty {side} split for "
+            f"{len(labels)} reviews"
+        )
     mask = np.zeros(len(labels), dtype=bool)
     mask[val_index] = True
     return np.flatnonzero(~mask), val_index
@@ -355,13 +431,17 @@ def load_imdb(
     Parameters
     ----------
     val_fraction : float
-        Share of the 25,000 training reviews held out for validation, in (0, 1).
+        Share of the 25,000 training reviews held out for validation, in (0, 1); a Python
+        or NumPy number. The movie-grouped split moves whole movies, so its size is near
+        the share, not exactly on it (see :func:`movie_grouped_split`).
     seed : int
-        Seeds the validation split and the order of the training and validation reviews.
+        Seeds the validation split and the order of the training and validation reviews
+        (a non-negative Python or NumPy integer).
     val_split : {"movie", "random"}
         ``"movie"`` (default): no movie has reviews in both training and validation,
-        as between the official training and test sets. ``"random"``: a
-        label-stratified random split, which shares movies and so flatters a model.
+        as between the official training and test sets (scikit-learn's
+        ``StratifiedGroupKFold``). ``"random"``: a label-stratified random split, which
+        shares movies and so flatters a model.
     cache_dir : path, optional
         Dataset cache folder; default ``$KERAS_HOME/datasets`` (``~/.keras/datasets``).
     origin : str
@@ -372,24 +452,24 @@ def load_imdb(
     Returns
     -------
     ImdbData
-        ``train`` (n = 25,000 - n_val), ``val`` (n_val), ``test`` (25,000) splits;
+        ``train`` (n = 25,000 - n_val), ``val`` (n_val, about ``val_fraction * 25,000``),
+        ``test`` (25,000) splits;
         ``train`` and ``val`` in a seeded random order, ``test`` in file order.
 
     Raises
     ------
     ValueError
-        For a bad argument.
+        For a bad argument: ``val_fraction`` not a number in (0, 1) or leaving an empty
+        split, ``seed`` or ``reviews_per_label`` not an integer in range, an unknown
+        ``val_split``.
     ImdbDataError
         When the data cannot be found, downloaded or validated; the message says what to do.
     """
-    if not isinstance(val_fraction, (int, float)) or not 0 < val_fraction < 1:
-        raise ValueError(f"val_fraction must be a number in (0, 1), got {val_fraction!r}")
+    val_fraction = _check_fraction(val_fraction)
     if val_split not in VAL_SPLITS:
         raise ValueError(f"val_split must be one of {VAL_SPLITS}, got {val_split!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    if reviews_per_label < 1:
-        raise ValueError(f"reviews_per_label must be positive, got {reviews_per_label}")
+    seed = _check_count("seed", seed, 0)
+    reviews_per_label = _check_count("reviews_per_label", reviews_per_label, 1)
     folder = imdb_folder(cache_dir, origin=origin, reviews_per_label=reviews_per_label)
     mtime = folder.stat().st_mtime
     train_all = _read_split(str(folder), "train", mtime)
@@ -406,3 +486,106 @@ def load_imdb(
         val=train_all.take(rng.permutation(val_idx)),
         test=test,
     )
+
+
+def _extract_unlabelled(archive: Path, folder: Path, expected: int) -> Path:
+    """Extract ``train/unsup`` from ``archive`` into ``folder/train/unsup``, atomically."""
+    target = folder / "train" / "unsup"
+    tmp = Path(tempfile.mkdtemp(prefix=".unsup-partial-", dir=folder / "train"))
+    try:
+        n = 0
+        with tarfile.open(archive, "r:*") as tar:
+            for member in tar:
+                _safe_member_path(member.name)
+                if member.isfile() and _UNLABELLED.match(member.name):
+                    src = tar.extractfile(member)
+                    assert src is not None  # a regular file always has content
+                    (tmp / PurePosixPath(member.name).name).write_bytes(src.read())
+                    n += 1
+        if n != expected:
+            raise ImdbDataError(
+                f"the archive {archive} holds {n} unlabelled reviews (train/unsup), expected "
+                f"{expected}. {_remedy(folder.parent)}"
+            )
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            if not target.is_dir():  # another process did not win the race: a real error
+                raise
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as err:
+        raise ImdbDataError(
+            f"the archive {archive} is damaged or truncated ({type(err).__name__}: {err}). "
+            + _remedy(folder.parent)
+        ) from err
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+@lru_cache(maxsize=2)
+def _read_unlabelled(folder: str, mtime: float) -> tuple[str, ...]:
+    entries = []
+    for name in os.listdir(folder):
+        match = _REVIEW_FILE.match(name)
+        if match:
+            entries.append((int(match.group(1)), name))
+    texts = []
+    for _, name in sorted(entries):
+        with open(Path(folder, name), encoding="utf-8") as f:
+            texts.append(f.read())
+    return tuple(texts)
+
+
+def load_imdb_unlabelled(
+    cache_dir: str | os.PathLike | None = None,
+    origin: str = IMDB_URL,
+    expected: int = UNLABELLED_REVIEWS,
+    reviews_per_label: int = REVIEWS_PER_LABEL,
+) -> list[str]:
+    """The dataset's unlabelled reviews (``train/unsup``), as raw strings in file order.
+
+    Maas et al. (2011, https://aclanthology.org/P11-1015/) ship 50,000 reviews without
+    labels for unsupervised learning, such as word vectors. They are about movies that
+    are not in the test set, so learning from them leaks nothing about it. They are
+    extracted from the cached archive into ``<cache>/aclImdb/train/unsup`` on the first
+    call (about 130 MB, once).
+
+    Parameters
+    ----------
+    cache_dir : path, optional
+        Dataset cache folder; default ``$KERAS_HOME/datasets`` (``~/.keras/datasets``).
+    origin : str
+        Where to download the archive from when neither it nor the folder is cached.
+    expected : int
+        How many unlabelled reviews there must be (50,000; smaller only for tests).
+    reviews_per_label : int
+        As in :func:`load_imdb` (the labelled part is validated too).
+
+    Returns
+    -------
+    list of str, length ``expected``
+        Raw review text, exactly as in the archive, ordered by file number.
+
+    Raises
+    ------
+    ValueError
+        If ``expected`` or ``reviews_per_label`` is not a positive integer.
+    ImdbDataError
+        When the data cannot be found, downloaded or validated; the message says what to do.
+    """
+    expected = _check_count("expected", expected, 1)
+    reviews_per_label = _check_count("reviews_per_label", reviews_per_label, 1)
+    folder = imdb_folder(cache_dir, origin=origin, reviews_per_label=reviews_per_label)
+    target = folder / "train" / "unsup"
+    if not target.is_dir():
+        archive = folder.parent / ARCHIVE_NAME
+        if not archive.is_file():
+            archive = _download(folder.parent, origin)
+        _extract_unlabelled(archive, folder, expected)
+    n = sum(1 for name in os.listdir(target) if _REVIEW_FILE.match(name))
+    if n != expected:
+        raise ImdbDataError(
+            f"{target} holds {n} unlabelled reviews, expected {expected}. To fix it: delete "
+            f"{target} and call load_imdb_unlabelled() again."
+        )
+    return list(_read_unlabelled(str(target), target.stat().st_mtime))

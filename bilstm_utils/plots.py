@@ -110,3 +110,55 @@ def plot_length_histogram(
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+def plot_reliability(
+    y_true, probs, n_bins: int = 10, title: str = "Reliability diagram"
+) -> plt.Figure:
+    """Reliability diagram: observed share of positives against mean predicted probability.
+
+    The reviews are cut into ``n_bins`` equal-width bins of predicted P(positive)
+    (scikit-learn's ``calibration_curve``); a calibrated model lies on the diagonal. A
+    histogram of the probabilities underneath shows how many reviews each bin holds.
+
+    Parameters
+    ----------
+    y_true : array-like of int, shape (n,)
+        0/1 labels.
+    probs : array-like of float, shape (n,)
+        Predicted P(positive), finite, in [0, 1].
+    n_bins : int
+    title : str
+
+    Returns
+    -------
+    matplotlib Figure
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ or ``probs`` holds values outside [0, 1] or non-finite ones.
+    """
+    from sklearn.calibration import calibration_curve  # noqa: PLC0415
+
+    y_true, probs = np.asarray(y_true), np.asarray(probs, dtype=float)
+    if y_true.shape != probs.shape or y_true.ndim != 1:
+        raise ValueError(f"y_true and probs must be 1-D of one length, got {y_true.shape}, "
+                         f"{probs.shape}")
+    if not np.all(np.isfinite(probs)) or probs.min() < 0 or probs.max() > 1:
+        raise ValueError("probs must be finite probabilities in [0, 1]")
+    observed, predicted = calibration_curve(y_true, probs, n_bins=n_bins)
+    fig, (ax, ax_hist) = plt.subplots(2, 1, figsize=(5.5, 6), sharex=True,
+                                      gridspec_kw={"height_ratios": [3, 1]})
+    ax.plot([0, 1], [0, 1], "--", color="grey", label="perfectly calibrated")
+    ax.plot(predicted, observed, "o-", label="model")
+    ax.set_ylabel("observed share of positive reviews")
+    ax.set_title(title)
+    ax.legend(loc="upper left")
+    ax.grid(True, alpha=0.3)
+    ax_hist.hist(probs, bins=n_bins, range=(0, 1), color="C0", alpha=0.7, label="reviews")
+    ax_hist.set_xlabel("predicted P(positive)")
+    ax_hist.set_ylabel("reviews")
+    ax_hist.legend(loc="upper center")
+    fig.tight_layout()
+    return fig

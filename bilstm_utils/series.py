@@ -1,8 +1,9 @@
 """Measured series: gap filling (imputation) and forecasting, with the baselines people use.
 
 The series is the Mauna Loa weekly CO2 record 1958-2001 shipped with ``statsmodels``
-(https://www.statsmodels.org/stable/datasets/generated/co2.html; the Keeling record,
-https://gml.noaa.gov/ccgg/trends/). It has real missing weeks (NaN).
+(https://www.statsmodels.org/stable/datasets/generated/co2.html): the Scripps Institution of
+Oceanography (SIO) flask and in-situ record of C. D. Keeling and T. P. Whorf, distributed by
+CDIAC (the dataset's SOURCE field). It has real missing weeks (NaN).
 
 Conventions: a series is a 1-D float array ``y`` (NaN = not measured); ``missing`` is a
 boolean array of the same length, True where a value must be filled (it may include
@@ -17,6 +18,9 @@ import numpy as np
 
 #: Weeks per seasonal period of the weekly CO2 record (52.18 weeks a year, rounded).
 CO2_PERIOD = 52
+
+#: Weeks per year, unrounded: the period of the harmonics of :func:`harmonic_regression`.
+WEEKS_PER_YEAR = 365.25 / 7
 
 
 def load_co2() -> tuple[np.ndarray, np.ndarray]:
@@ -231,6 +235,160 @@ def trend_of(level: np.ndarray, slope: np.ndarray, length: int) -> np.ndarray:
     return level[:, None] + slope[:, None] * np.arange(length)[None, :]
 
 
+def harmonic_regression(
+    windows: np.ndarray, known: np.ndarray, n_out: int | None = None, harmonics: int = 2,
+    period: float = WEEKS_PER_YEAR,
+) -> np.ndarray:
+    """Least-squares line plus yearly harmonics through the known values of each window.
+
+    Fits :math:`a + b t + \\sum_{k=1}^{K} (c_k \\sin 2\\pi k t / p + d_k \\cos 2\\pi k t / p)` to
+    the known steps of each row, the curve-fitting step NOAA applies to CO2 records (Thoning,
+    Tans & Komhyr 1989, https://doi.org/10.1029/JD094iD06p08549), and evaluates it at steps
+    ``0 .. n_out-1`` (beyond the window: an extrapolation, for forecasting).
+
+    Parameters
+    ----------
+    windows : ndarray (n, length)
+        Values; unknown ones are ignored (NaN allowed).
+    known : ndarray (n, length), bool
+        True where a value may be used; each row needs at least ``2 + 2 * harmonics``.
+    n_out : int, optional
+        Steps to evaluate (default ``length``).
+    harmonics : int
+        Number of harmonics K (>= 0).
+    period : float
+        The period p in steps.
+
+    Returns
+    -------
+    ndarray (n, n_out)
+
+    Raises
+    ------
+    ValueError
+        If a row has too few known values, or ``harmonics`` < 0.
+    """
+    windows = np.asarray(windows, dtype=float)
+    known = np.asarray(known, dtype=bool)
+    if harmonics < 0:
+        raise ValueError(f"harmonics must be >= 0, got {harmonics}")
+    n_coef = 2 + 2 * harmonics
+    if (known.sum(axis=1) < n_coef).any():
+        raise ValueError(f"each window needs at least {n_coef} known values")
+    n_out = windows.shape[1] if n_out is None else int(n_out)
+    t = np.arange(max(n_out, windows.shape[1]), dtype=float)
+    angle = 2 * np.pi * t[:, None] * np.arange(1, harmonics + 1)[None, :] / period
+    design = np.concatenate([np.ones((len(t), 1)), t[:, None] / len(t), np.sin(angle),
+                             np.cos(angle)], axis=1)
+    out = np.empty((len(windows), n_out))
+    for i, (row, use) in enumerate(zip(windows, known, strict=True)):
+        coef = np.linalg.lstsq(design[: len(row)][use], row[use], rcond=None)[0]
+        out[i] = design[:n_out] @ coef
+    return out
+
+
+def seasonal_drift_forecast(
+    y: np.ndarray, origins: np.ndarray, horizon: int, period: int = CO2_PERIOD
+) -> np.ndarray:
+    """Seasonal naive with drift: last year's value plus the mean year-on-year rise.
+
+    The forecast of step ``origin + h`` (``h < period``) is ``y[origin + h - period] + d``,
+    with ``d`` the mean of the known year-on-year differences ``y[t] - y[t - period]`` over
+    the ``period`` steps before the origin (Hyndman & Athanasopoulos, *Forecasting:
+    Principles and Practice*, section 5.2, https://otexts.com/fpp3/simple-methods.html).
+    Unmeasured values a year back are taken from earlier years (:func:`seasonal_naive_fill`).
+
+    Parameters
+    ----------
+    y : ndarray (n,)
+    origins : ndarray (m,), int
+        Index of each forecast's first step; needs ``origin >= 2 * period``.
+    horizon : int
+        Steps to forecast, at most ``period``.
+    period : int
+
+    Returns
+    -------
+    ndarray (m, horizon)
+
+    Raises
+    ------
+    ValueError
+        If ``horizon`` > ``period``, an origin is too early, or no difference is known.
+    """
+    origins = np.asarray(origins, dtype=int)
+    if horizon > period:
+        raise ValueError(f"horizon {horizon} is longer than the period {period}")
+    if (origins < 2 * period).any():
+        raise ValueError(f"every origin needs {2 * period} steps of past")
+    y = np.asarray(y, dtype=float)
+    back = seasonal_naive_fill(y, period=period)
+    past = origins[:, None] - period + np.arange(period)[None, :]
+    diff = y[past] - y[past - period]
+    if (~np.isfinite(diff)).all(axis=1).any():
+        raise ValueError("an origin has no known year-on-year difference")
+    drift = np.nanmean(diff, axis=1)
+    return back[origins[:, None] + np.arange(horizon)[None, :] - period] + drift[:, None]
+
+
+def block_bootstrap_rmse_diff(
+    sq_a: np.ndarray, sq_b: np.ndarray, weight: np.ndarray, step: np.ndarray,
+    block: int = 26, n_boot: int = 2000, seed: int = 0,
+) -> tuple[float, float, float]:
+    """RMSE(a) - RMSE(b) with a moving-block bootstrap confidence interval over time.
+
+    Scored errors are first summed per time step of the series (``step``), since
+    overlapping windows score the same weeks; the steps are then resampled in blocks of
+    ``block`` consecutive steps (Kuensch 1989, https://doi.org/10.1214/aos/1176347265), which
+    keeps the dependence between neighbouring weeks.
+
+    Parameters
+    ----------
+    sq_a, sq_b : ndarray (m, length)
+        Squared errors of the two methods on the same cases.
+    weight : ndarray (m, length)
+        1 on scored steps, else 0.
+    step : ndarray (m, length), int
+        The series index of each entry.
+    block : int
+    n_boot : int
+    seed : int
+
+    Returns
+    -------
+    (float, float, float)
+        The observed difference and the 2.5 % and 97.5 % bootstrap quantiles.
+
+    Raises
+    ------
+    ValueError
+        If shapes differ, nothing is scored, or ``block`` < 1.
+    """
+    sq_a, sq_b, weight = (np.asarray(v, dtype=float) for v in (sq_a, sq_b, weight))
+    step = np.asarray(step, dtype=int)
+    if not sq_a.shape == sq_b.shape == weight.shape == step.shape:
+        raise ValueError("sq_a, sq_b, weight and step must have one shape")
+    if weight.sum() == 0 or block < 1:
+        raise ValueError("nothing scored, or block < 1")
+    lo = step[weight > 0].min()
+    n = step[weight > 0].max() - lo + 1
+    idx = (step - lo).clip(0, n - 1)
+    w = np.where(weight > 0, weight, 0.0)
+    count = np.bincount(idx.ravel(), w.ravel(), n)
+    sum_a = np.bincount(idx.ravel(), (np.nan_to_num(sq_a) * w).ravel(), n)
+    sum_b = np.bincount(idx.ravel(), (np.nan_to_num(sq_b) * w).ravel(), n)
+    observed = np.sqrt(sum_a.sum() / count.sum()) - np.sqrt(sum_b.sum() / count.sum())
+    rng = np.random.default_rng(seed)
+    block = min(block, n)
+    n_blocks = -(-n // block)
+    first = rng.integers(0, n - block + 1, size=(n_boot, n_blocks))
+    picks = (first[..., None] + np.arange(block)).reshape(n_boot, -1)[:, :n]
+    c = count[picks].sum(1)
+    diffs = np.sqrt(sum_a[picks].sum(1) / c) - np.sqrt(sum_b[picks].sum(1) / c)
+    low, high = np.quantile(diffs, [0.025, 0.975])
+    return float(observed), float(low), float(high)
+
+
 def sample_gaps(
     region: tuple[int, int],
     length: int,
@@ -362,8 +520,9 @@ def baseline_fills(
     Returns
     -------
     dict name -> ndarray (m, length)
-        Filled windows for ``"linear"``, ``"seasonal naive"``, ``"carry-forward"`` and
-        ``"seasonal + linear"``.
+        Filled windows for ``"linear"``, ``"seasonal naive"``, ``"carry-forward"``,
+        ``"seasonal + linear"`` and ``"harmonic regression"`` (line plus two yearly
+        harmonics fitted to the window's known weeks, :func:`harmonic_regression`).
     """
     fills = {
         "linear": linear_fill,
@@ -377,6 +536,12 @@ def baseline_fills(
         hide[s + o : s + o + g] = True
         for name, fill in fills.items():
             out[name][i] = fill(y, hide)[s : s + length]
+    index = np.asarray(starts)[:, None] + np.arange(length)[None, :]
+    t = np.arange(length)[None, :]
+    hidden = (t >= np.asarray(offsets)[:, None]) & (t < (offsets + gaps)[:, None])
+    truth = np.asarray(y, dtype=float)[index]
+    known = np.isfinite(truth) & ~hidden
+    out["harmonic regression"] = np.where(known, truth, harmonic_regression(truth, known))
     return out
 
 
@@ -479,13 +644,14 @@ def build_gap_filler(length: int, units: int = 32, bidirectional: bool = True,
 
 
 def build_forecaster(past: int, horizon: int, units: int = 32, learning_rate: float = 1e-2,
-                     channels: int = 2):
-    """A direct multi-step forecaster: BiLSTM over the PAST window -> Dense(horizon).
+                     channels: int = 2, bidirectional: bool = True):
+    """A direct multi-step forecaster: (Bi)LSTM over the PAST window -> Dense(horizon).
 
     Reading the past window in both directions is legitimate: every step of it is known at
     the forecast origin. Input (batch, past, channels) as :func:`window_inputs` (its first ``past``
-    steps); output (batch, horizon): the scaled residuals of the next ``horizon`` steps
-    about the line fitted to the past window.
+    steps); output (batch, horizon, 1): the scaled residuals of the next ``horizon`` steps
+    about the line fitted to the past window, one per step so that a per-step
+    ``sample_weight`` (batch, horizon) can leave unmeasured weeks out of the loss.
 
     Returns
     -------
@@ -495,9 +661,11 @@ def build_forecaster(past: int, horizon: int, units: int = 32, learning_rate: fl
     import keras  # noqa: PLC0415
 
     inputs = keras.Input((past, channels), name="past")
-    state = keras.layers.Bidirectional(keras.layers.LSTM(units), name="bilstm")(inputs)
-    outputs = keras.layers.Dense(horizon, name="horizon")(state)
-    model = keras.Model(inputs, outputs, name="bilstm_forecaster")
+    lstm = keras.layers.LSTM(units, name="lstm")
+    state = (keras.layers.Bidirectional(lstm, name="bilstm") if bidirectional else lstm)(inputs)
+    outputs = keras.layers.Reshape((horizon, 1))(keras.layers.Dense(horizon, name="horizon")(state))
+    model = keras.Model(inputs, outputs,
+                        name="bilstm_forecaster" if bidirectional else "lstm_forecaster")
     model.compile(keras.optimizers.Adam(learning_rate), "mse")
     return model
 
@@ -528,9 +696,9 @@ def plot_detrending(
     ax_res.plot(weeks, known - trend, ".-", ms=3, label="input: residual of known weeks")
     ax_res.plot(weeks, gap - trend, ".--", ms=3, color="tab:red", label="target: residual in gap")
     ax_res.axhline(0, color="k", lw=1)
-    ax_res.set_ylabel("residual about the line (ppm)")
+    ax_res.set_ylabel("residual about the line (ppm, before scaling by s)")
     for ax in (ax_raw, ax_res):
-        ax.set_xlabel("week")
+        ax.set_xlabel("date (week ending)")
         ax.legend(fontsize=8)
         ax.grid(True, alpha=0.3)
         ax.tick_params(axis="x", labelrotation=30)
@@ -567,7 +735,7 @@ def plot_filled_gaps(
     ax_zoom.plot(weeks[sl], np.where(missing, linear_fill(ppm), np.nan)[sl], "k:",
                  label="linear interpolation")
     for ax in (ax_all, ax_zoom):
-        ax.set_xlabel("week")
+        ax.set_xlabel("date (week ending)")
         ax.set_ylabel("CO$_2$ (ppm)")
         ax.legend(fontsize=8)
         ax.grid(True, alpha=0.3)
@@ -599,7 +767,7 @@ def plot_forecasts(
     ax.axvline(weeks[origin], color="grey", ls="--", label="forecast origin")
     for name, values in forecasts.items():
         ax.plot(weeks[origin : origin + len(values)], values, lw=2, label=name)
-    ax.set_xlabel("week")
+    ax.set_xlabel("date (week ending)")
     ax.set_ylabel("CO$_2$ (ppm)")
     ax.set_title(title)
     ax.legend(fontsize=8)

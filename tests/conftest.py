@@ -72,3 +72,19 @@ def padded_ids(n: int = 5, time: int = 12, seed: int = 1):
     for r in range(n):
         ids[r, time - r - 1:] = 0
     return ids
+
+
+def tiny_pooled_classifier(skip_embeddings: bool = False, seed: int = 0):
+    """A ``build_pooled_classifier`` BiLSTM (vocabulary 30, 6-d embeddings, 4 units, max and
+    mean pooling, masked) with large random weights (chapter 5's pooled-model tests)."""
+    import numpy as np
+
+    import bilstm_utils
+    from bilstm_utils.models import build_pooled_classifier
+
+    bilstm_utils.set_seed(seed)
+    model = build_pooled_classifier(vocab_size=30, embed_dim=6, units=4,
+                                    skip_embeddings=skip_embeddings)
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.normal(0, 0.8, w.shape).astype("float32") for w in model.get_weights()])
+    return model

@@ -6,14 +6,18 @@ import numpy as np
 import pytest
 
 from bilstm_utils.series import (
+    WEEKS_PER_YEAR,
     baseline_fills,
+    block_bootstrap_rmse_diff,
     carry_forward_fill,
     fit_line,
     gap_rmse,
+    harmonic_regression,
     linear_fill,
     load_co2,
     missing_runs,
     sample_gaps,
+    seasonal_drift_forecast,
     seasonal_linear_fill,
     seasonal_naive_fill,
     window_inputs,
@@ -157,7 +161,10 @@ def test_forward_filler_is_causal_and_bidirectional_is_not():
         a, b = model.predict(x, verbose=0), model.predict(later, verbose=0)
         assert a.shape == (2, 10, 1)
         assert np.allclose(a[:, :6], b[:, :6], atol=1e-6) == same
-    assert build_forecaster(8, 3, units=4).predict(x[:, :8], verbose=0).shape == (2, 3)
+    assert build_forecaster(8, 3, units=4).predict(x[:, :8], verbose=0).shape == (2, 3, 1)
+    forward = build_forecaster(8, 3, units=4, bidirectional=False)
+    assert forward.predict(x[:, :8], verbose=0).shape == (2, 3, 1)
+    assert forward.count_params() < build_forecaster(8, 3, units=4).count_params()
 
 
 def test_season_features_repeat_every_year():
@@ -176,3 +183,51 @@ def test_window_inputs_append_covariates():
     d = window_inputs(y, np.array([3]), np.array([4]), np.array([2]), 8, 1.0, covariates=cov)
     assert d["x"].shape == (1, 8, 4)
     np.testing.assert_array_equal(d["x"][0, :, 2], np.arange(3, 11))
+
+
+def test_harmonic_regression_exact_on_line_plus_harmonics_and_extrapolates():
+    t = np.arange(150.0)
+    angle = 2 * np.pi * t / WEEKS_PER_YEAR
+    y = 300 + 0.03 * t + 3 * np.sin(angle) - np.cos(2 * angle)
+    known = np.ones((1, 104), bool)
+    known[0, 40:66] = False  # a gap: ignored, and here spoiled
+    window = y[None, :104].copy()
+    window[0, 40:66] = 1e6
+    np.testing.assert_allclose(harmonic_regression(window, known, n_out=150)[0], y, atol=1e-8)
+    with pytest.raises(ValueError, match="at least 6"):
+        harmonic_regression(window, np.eye(1, 104, dtype=bool))
+    with pytest.raises(ValueError, match="harmonics"):
+        harmonic_regression(window, known, harmonics=-1)
+
+
+def test_seasonal_drift_forecast_adds_the_mean_yearly_rise():
+    t = np.arange(40.0)
+    y = np.tile([0.0, 1.0, 0.0, -1.0], 10) + 0.5 * t  # period 4, rise 2 per period
+    y[30] = NAN  # an unmeasured week is skipped in the drift and filled from earlier years
+    fc = seasonal_drift_forecast(y, np.array([32]), 3, period=4)
+    np.testing.assert_allclose(fc[0, :2], y[32:34], atol=1e-12)
+    assert fc[0, 2] == y[26] + 2  # week 30 unmeasured: week 26, plus the drift
+    # only the past is read
+    spoiled = y.copy()
+    spoiled[32:] += 100
+    np.testing.assert_allclose(seasonal_drift_forecast(spoiled, np.array([32]), 3, period=4), fc)
+    with pytest.raises(ValueError, match="longer than the period"):
+        seasonal_drift_forecast(y, np.array([32]), 5, period=4)
+    with pytest.raises(ValueError, match="past"):
+        seasonal_drift_forecast(y, np.array([5]), 3, period=4)
+
+
+def test_block_bootstrap_rmse_diff():
+    rng = np.random.default_rng(0)
+    step = np.arange(200)[None, :] + np.zeros((3, 1), int)
+    weight = np.ones((3, 200))
+    small, large = rng.normal(size=(3, 200)) ** 2, 4 * rng.normal(size=(3, 200)) ** 2
+    diff, low, high = block_bootstrap_rmse_diff(small, large, weight, step, block=10)
+    assert low <= diff <= high < 0  # clearly smaller: the interval excludes zero
+    np.testing.assert_allclose(diff, np.sqrt(small.mean()) - np.sqrt(large.mean()))
+    diff, low, high = block_bootstrap_rmse_diff(small, small.copy(), weight, step)
+    assert diff == low == high == 0
+    with pytest.raises(ValueError, match="one shape"):
+        block_bootstrap_rmse_diff(small, large[:, :5], weight, step)
+    with pytest.raises(ValueError, match="nothing scored"):
+        block_bootstrap_rmse_diff(small, large, 0 * weight, step)

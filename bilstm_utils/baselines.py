@@ -1,0 +1,211 @@
+"""What a BiLSTM has to beat, and how to tell two classifiers apart (chapter 4).
+
+- :func:`build_tfidf_logistic`: logistic regression on TF-IDF word unigrams and bigrams
+  (scikit-learn), the classic strong linear baseline for IMDB. Wang & Manning's NBSVM-bi
+  (2012, https://aclanthology.org/P12-2018/), a close cousin, reports 0.9122.
+- :func:`mcnemar_test`: the exact McNemar test of two classifiers scored on the same
+  examples (McNemar, 1947; Dietterich, 1998, https://doi.org/10.1162/089976698300017197),
+  by SciPy's binomial test.
+- :func:`tfidf_token_scores`: the linear model's logit split exactly over a review's words,
+  to compare with a neural model's attributions (chapter 5).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import binomtest
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+__all__ = ["McNemarResult", "build_tfidf_logistic", "mcnemar_test", "tfidf_token_scores"]
+
+
+def _default_preprocessor(text: str) -> str:
+    from bilstm_utils.text import normalize_text  # noqa: PLC0415  (needs TensorFlow)
+
+    return normalize_text(text)
+
+
+def build_tfidf_logistic(
+    C: float = 30.0,  # noqa: N803  (scikit-learn's name)
+    ngram_range: tuple[int, int] = (1, 2),
+    min_df: int = 2,
+    sublinear_tf: bool = True,
+    max_features: int | None = None,
+    preprocessor: Callable[[str], str] | None = None,
+    seed: int = 0,
+) -> Pipeline:
+    """An unfitted ``TfidfVectorizer`` -> ``LogisticRegression`` pipeline on raw strings.
+
+    Call ``.fit(train_texts, train_labels)``, then ``.predict_proba(texts)[:, 1]`` for
+    P(positive). Tokens are whitespace-separated words after ``preprocessor``, so the
+    linear model sees the same words as the book's neural models.
+
+    Parameters
+    ----------
+    C : float
+        Inverse L2 regularisation strength of the logistic regression (> 0); choose it
+        on a validation split.
+    ngram_range : (int, int)
+        Smallest and largest n-gram length in words: ``(1, 2)`` is unigrams + bigrams.
+    min_df : int
+        Drop n-grams found in fewer training documents than this.
+    sublinear_tf : bool
+        Use ``1 + log(tf)`` instead of the raw count.
+    max_features : int, optional
+        Keep only the most frequent n-grams.
+    preprocessor : callable str -> str, optional
+        Default :func:`bilstm_utils.text.normalize_text`.
+    seed : int
+        The solver's random state.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        Steps ``"tfidf"`` and ``"logistic"``.
+
+    Raises
+    ------
+    ValueError
+        If ``C`` is not positive or ``ngram_range`` is not ``(low, high)`` with
+        ``1 <= low <= high``.
+    """
+    if not np.isfinite(C) or C <= 0:
+        raise ValueError(f"C must be a positive number, got {C!r}")
+    if len(ngram_range) != 2 or not 1 <= ngram_range[0] <= ngram_range[1]:
+        raise ValueError(
+            f"ngram_range must be (low, high) with 1 <= low <= high, got {ngram_range}"
+        )
+    tfidf = TfidfVectorizer(
+        preprocessor=preprocessor or _default_preprocessor,
+        tokenizer=str.split,
+        token_pattern=None,
+        lowercase=False,
+        ngram_range=tuple(ngram_range),
+        min_df=min_df,
+        sublinear_tf=sublinear_tf,
+        max_features=max_features,
+        dtype=np.float32,
+    )
+    logistic = LogisticRegression(C=float(C), solver="liblinear", random_state=seed)
+    return Pipeline([("tfidf", tfidf), ("logistic", logistic)])
+
+
+@dataclass(frozen=True)
+class McNemarResult:
+    """The outcome of :func:`mcnemar_test`.
+
+    Attributes
+    ----------
+    only_a : int
+        Examples classifier A gets right and B wrong.
+    only_b : int
+        Examples B gets right and A wrong.
+    pvalue : float
+        Two-sided exact p-value: the probability, if A and B were equally accurate, of a
+        split of the ``only_a + only_b`` disagreements at least this uneven.
+    """
+
+    only_a: int
+    only_b: int
+    pvalue: float
+
+
+def mcnemar_test(y_true, pred_a, pred_b) -> McNemarResult:
+    """Exact McNemar test: do two classifiers scored on the same examples differ?
+
+    Only the examples on which exactly one of them is right carry information; under
+    the null hypothesis each such example is equally likely to favour A or B, so
+    ``only_a ~ Binomial(only_a + only_b, 1/2)`` (SciPy's ``binomtest``).
+
+    Parameters
+    ----------
+    y_true, pred_a, pred_b : array-like of int, shape (n,)
+        True labels and the two classifiers' predicted labels.
+
+    Returns
+    -------
+    McNemarResult
+        ``pvalue`` is 1.0 when the two never disagree on correctness.
+
+    Raises
+    ------
+    ValueError
+        If the arrays are not 1-D of one length n >= 1.
+    """
+    y_true, pred_a, pred_b = (np.asarray(v) for v in (y_true, pred_a, pred_b))
+    if y_true.ndim != 1 or y_true.shape != pred_a.shape or y_true.shape != pred_b.shape:
+        raise ValueError(
+            f"y_true, pred_a and pred_b must be 1-D of one length, got shapes "
+            f"{y_true.shape}, {pred_a.shape}, {pred_b.shape}"
+        )
+    if len(y_true) == 0:
+        raise ValueError("mcnemar_test needs at least one example")
+    right_a, right_b = pred_a == y_true, pred_b == y_true
+    only_a = int(np.sum(right_a & ~right_b))
+    only_b = int(np.sum(right_b & ~right_a))
+    if only_a + only_b == 0:
+        return McNemarResult(0, 0, 1.0)
+    return McNemarResult(only_a, only_b, float(binomtest(only_a, only_a + only_b, 0.5).pvalue))
+
+
+def tfidf_token_scores(pipeline: Pipeline, tokens: Sequence[str],
+                       skip: Sequence[str] = ("[UNK]",)) -> np.ndarray:
+    """Each word's share of the linear model's logit on a review given as words.
+
+    The logit is :math:`b + \\sum_j w_j x_j` over the review's TF-IDF features :math:`x_j`.
+    A unigram feature's term :math:`w_j x_j` is split equally over the word's occurrences;
+    a bigram's over its occurrences and then half to each of its two words. So the scores
+    add up to the logit minus the intercept, and a word that weighs for "positive" in this
+    review gets a positive score.
+
+    Parameters
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+        A fitted :func:`build_tfidf_logistic` with n-grams of at most two words.
+    tokens : sequence of str, length T
+        The review's words, already standardised (e.g. a BiLSTM's vocabulary entries for its
+        token ids); the linear model reads them joined by spaces, without ``skip`` tokens.
+    skip : sequence of str
+        Tokens the linear model does not read (score 0), e.g. the out-of-vocabulary marker.
+
+    Returns
+    -------
+    ndarray of float, shape (T,)
+    """
+    tfidf, logistic = pipeline.named_steps["tfidf"], pipeline.named_steps["logistic"]
+    if not hasattr(logistic, "coef_"):
+        raise ValueError("the pipeline is not fitted: call .fit(texts, labels) first")
+    if tfidf.ngram_range[1] > 2:
+        raise ValueError(f"only unigrams and bigrams are split over words, got n-grams up to "
+                         f"{tfidf.ngram_range[1]}")
+    tokens = [str(t) for t in tokens]
+    scores = np.zeros(len(tokens))
+    kept = [t for t, tok in enumerate(tokens) if tok not in set(skip)]
+    if not kept:
+        return scores
+    words = [tokens[t] for t in kept]
+    low, high = tfidf.ngram_range
+    grams = {}
+    if low <= 1:
+        grams.update({(t,): w for t, w in zip(kept, words, strict=True)})
+    if high >= 2:
+        grams.update({(a, b): f"{words[i]} {words[i + 1]}"
+                      for i, (a, b) in enumerate(zip(kept[:-1], kept[1:], strict=True))})
+    row = tfidf.transform([" ".join(words)])  # the preprocessor leaves standard words as they are
+    index = tfidf.vocabulary_
+    term = dict(zip(row.indices, row.data * logistic.coef_[0, row.indices], strict=True))
+    counts = Counter(grams.values())
+    for positions, gram in grams.items():
+        j = index.get(gram)
+        if j is None or j not in term:
+            continue
+        share = term[j] / counts[gram] / len(positions)
+        for t in positions:
+            scores[t] += share
+    return scores
