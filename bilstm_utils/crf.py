@@ -35,6 +35,16 @@ def _as_mask(mask, emissions):
     return ops.cast(mask, "bool")
 
 
+def _check_no_empty_row(mask):
+    """Raise ValueError for an all-masked row when the mask's values are known (eager)."""
+    try:
+        values = np.asarray(ops.convert_to_numpy(mask))
+    except Exception:  # a symbolic tensor inside a traced graph: nothing to check here
+        return
+    if values.ndim == 2 and not values.any(axis=1).all():
+        raise ValueError("every row needs at least one valid (unmasked) step; got an empty row")
+
+
 def crf_log_partition(emissions, transitions, start, end, mask=None):
     """The log-partition :math:`\\log Z` of a linear-chain CRF, by the forward algorithm.
 
@@ -84,13 +94,16 @@ def crf_sequence_score(emissions, tags, transitions, start, end, mask=None):
     tags : tensor of int, shape (batch, time)
         Tag ids (any value on masked steps).
     transitions, start, end, mask
-        As in :func:`crf_log_partition`.
+        As in :func:`crf_log_partition`. Every row of ``mask`` must have at least one valid
+        step: an empty row (length 0) has no last tag, so it raises ``ValueError`` when the
+        mask is concrete (NumPy or eager); inside a traced graph it is the caller's duty.
 
     Returns
     -------
     tensor, shape (batch,)
     """
     mask = _as_mask(mask, emissions)
+    _check_no_empty_row(mask)
     n_tags = ops.shape(emissions)[-1]
     m = ops.cast(mask, emissions.dtype)
     one_hot = ops.one_hot(ops.cast(tags, "int32"), n_tags, dtype=emissions.dtype)

@@ -415,6 +415,7 @@ def build_tagger(
 def plot_lookahead(
     ks: Sequence[int], f1_means: Sequence[float], f1_sds: Sequence[float],
     bi_mean: float, bi_sd: float, title: str = "Punctuation F1 against lookahead",
+    single_ks: Sequence[int] = (), single_f1: Sequence[float] = (),
 ) -> plt.Figure:
     """Micro-F1 of forward taggers against their lookahead k, with the BiLSTM as a band.
 
@@ -423,9 +424,12 @@ def plot_lookahead(
     ks : sequence of int
         Lookaheads (0 = plain forward LSTM).
     f1_means, f1_sds : sequences of float
-        Mean and sd over seeds per k (sd 0 for a single run).
+        Mean and sd over seeds per k.
     bi_mean, bi_sd : float
         The BiLSTM's mean and sd.
+    single_ks, single_f1 : sequences
+        Lookaheads run with a single seed and their F1, drawn with their own marker and
+        legend entry (no error bar: one run has no spread).
 
     Returns
     -------
@@ -433,11 +437,14 @@ def plot_lookahead(
     """
     fig, ax = plt.subplots(figsize=(6, 3.6))
     ax.errorbar(ks, f1_means, yerr=f1_sds, marker="o", capsize=4,
-                label="forward LSTM with lookahead k (mean ± sd)")
+                label="forward LSTM with lookahead k (mean ± sd over seeds)")
+    if len(single_ks):
+        ax.plot(single_ks, single_f1, linestyle="none", marker="s", mfc="none", color="C0",
+                label="forward LSTM with lookahead k (single run)")
     ax.axhline(bi_mean, color="C3", label="BiLSTM (mean ± sd)")
     ax.axhspan(bi_mean - bi_sd, bi_mean + bi_sd, color="C3", alpha=0.2)
-    ax.set_xticks(list(ks))
-    ax.set_xlabel("lookahead k (words read before labelling a word)")
+    ax.set_xticks(sorted({*ks, *single_ks}))
+    ax.set_xlabel("words read beyond the labelled word (k)")
     ax.set_ylabel("punctuation micro-F1 (validation)")
     ax.set_title(title)
     ax.legend(loc="lower right")
@@ -450,7 +457,7 @@ def plot_label_confusion(
 ) -> plt.Figure:
     """Heat map of a row-normalised 5×5 confusion matrix from :func:`label_confusion`."""
     matrix = np.asarray(matrix)
-    fig, ax = plt.subplots(figsize=(5.2, 4.4))
+    fig, ax = plt.subplots(figsize=(5.6, 4.6), layout="constrained")
     im = ax.imshow(matrix, cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(len(LABELS)), LABELS, rotation=30)
     ax.set_yticks(range(len(LABELS)), LABELS)
@@ -460,7 +467,6 @@ def plot_label_confusion(
                     color="white" if matrix[i, j] > 0.5 else "black", fontsize=8)
     ax.set_xlabel("predicted label")
     ax.set_ylabel("gold label")
-    ax.set_title(title)
+    ax.set_title(title, pad=10)
     fig.colorbar(im, ax=ax, label="share of the gold label's words")
-    fig.tight_layout()
     return fig

@@ -90,3 +90,15 @@ def test_crf_tagger_trains_saves_and_loads(tmp_path):
 def test_layer_rejects_bad_num_tags():
     with pytest.raises(ValueError):
         crf.LinearChainCRF(1)
+
+
+def test_sequence_score_rejects_an_empty_row():
+    em = np.zeros((2, 3, 4), "float32")
+    a, b, e = np.zeros((4, 4), "float32"), np.zeros(4, "float32"), np.zeros(4, "float32")
+    tags = np.zeros((2, 3), "int32")
+    mask = np.array([[1, 1, 0], [0, 0, 0]], bool)
+    with pytest.raises(ValueError, match="empty row"):
+        crf.crf_sequence_score(em, tags, a, b, e, mask)
+    # a valid mask still works
+    mask[1, 0] = True
+    assert np.asarray(crf.crf_sequence_score(em, tags, a, b, e, mask)).shape == (2,)
