@@ -419,42 +419,6 @@ def build_bag_of_embeddings(
     return model
 
 
-def build_average_ensemble(members, name: str = "ensemble", maxlens=None) -> keras.Model:
-    """One model whose output is the mean of the members' outputs (probabilities).
-
-    Parameters
-    ----------
-    members : sequence of keras.Model
-        At least two models with the same input (int ids, (batch, time)) and output
-        shape (batch, 1).
-    name : str
-    maxlens : sequence of (int or None), optional
-        One per member: that member reads only the last ``maxlen`` tokens of each review,
-        right-padded (so not for a member trained on front-padded ids, like the seed
-        model); ``None`` passes the input as it is.
-
-    Returns
-    -------
-    keras.Model
-        Input: int ids (batch, time), right-padded. Output: mean P(positive), (batch, 1). Compiled
-        (binary cross-entropy, accuracy) so that ``evaluate`` works; not meant for ``fit``.
-    """
-    members = list(members)
-    if len(members) < 2:
-        raise ValueError(f"an ensemble needs at least two members, got {len(members)}")
-    maxlens = [None] * len(members) if maxlens is None else list(maxlens)
-    if len(maxlens) != len(members):
-        raise ValueError(f"maxlens needs one entry per member: {len(members)}, got {len(maxlens)}")
-    inputs = keras.Input(shape=(None,), dtype="int32", name="token_ids")
-    outputs = keras.layers.Average(name="average")([
-        member(inputs if n is None else KeepLastTokens(n, name=f"last_{n}_of_{i}")(inputs))
-        for i, (member, n) in enumerate(zip(members, maxlens, strict=True))
-    ])
-    model = keras.Model(inputs, outputs, name=name)
-    model.compile(loss="binary_crossentropy", metrics=["accuracy"])
-    return model
-
-
 class EpochTimer(keras.callbacks.Callback):
     """Record the wall seconds of every training epoch in ``self.seconds`` (a list)."""
 

@@ -46,13 +46,9 @@ def test_a_review_with_no_token_gets_sigmoid_of_the_bias_not_nan(name):
     assert np.isfinite(also).all() and also[0, 0] == pytest.approx(p[0, 0], abs=1e-6)
 
 
-def test_ensemble_and_predict_bucketed_handle_an_empty_review():
+def test_predict_bucketed_handles_an_empty_review():
     bilstm_utils.set_seed(0)
-    bag = models.build_bag_of_embeddings(vocab_size=50, embed_dim=4)
     pooled = models.build_pooled_classifier(vocab_size=50, embed_dim=4, units=3)
-    both = models.build_average_ensemble([bag, pooled], maxlens=[None, 3])
-    p = both.predict(np.zeros((1, 5), "int32"), verbose=0)[0, 0]
-    assert p == pytest.approx((_sigmoid_bias(bag) + _sigmoid_bias(pooled)) / 2, abs=1e-6)
     probs = batching.predict_bucketed(pooled, [[5, 7], []])
     assert np.isfinite(probs).all()
     assert probs[1] == pytest.approx(_sigmoid_bias(pooled), abs=1e-6)
@@ -222,25 +218,6 @@ def test_builders_reject_bad_arguments():
         models.build_bag_of_embeddings(vocab_size=1)
     with pytest.raises(ValueError, match="pooling"):
         models.build_text_classifier(pooling="attention")
-    bag = models.build_bag_of_embeddings(vocab_size=30, embed_dim=4)
-    with pytest.raises(ValueError, match="at least two"):
-        models.build_average_ensemble([bag])
-    with pytest.raises(ValueError, match="one entry per member"):
-        models.build_average_ensemble([bag, bag], maxlens=[3])
-
-
-def test_average_ensemble_is_the_mean_of_its_members():
-    bilstm_utils.set_seed(0)
-    a = models.build_bag_of_embeddings(vocab_size=30, embed_dim=4)
-    b = models.build_pooled_classifier(vocab_size=30, embed_dim=4, units=3)
-    ids = np.array([[3, 4, 5, 0], [6, 7, 8, 9]], dtype=np.int32)
-    both = models.build_average_ensemble([a, b])
-    expected = (a.predict(ids, verbose=0) + b.predict(ids, verbose=0)) / 2
-    np.testing.assert_allclose(both.predict(ids, verbose=0), expected, rtol=1e-5, atol=1e-6)
-    short = models.build_average_ensemble([a, b], maxlens=[None, 2])
-    last_two = np.array([[4, 5], [8, 9]], dtype=np.int32)  # each review's last two tokens
-    expected = (a.predict(ids, verbose=0) + b.predict(last_two, verbose=0)) / 2
-    np.testing.assert_allclose(short.predict(ids, verbose=0), expected, rtol=1e-5, atol=1e-6)
 
 
 def test_pooled_classifier_ignores_padding():
