@@ -13,6 +13,8 @@ batching
     Length-bucketed, right-padded batches.
 models
     The classifiers of chapters 4 and 5 and their custom layers.
+recipe
+    Chapter 4's final BiLSTM: its settings, training loop and a keyed cache for chapter 5.
 repro
     One call to seed Python, NumPy and Keras and make TensorFlow deterministic.
 plots

@@ -226,7 +226,7 @@ def plot_confusion_matrix(
     counts = np.asarray(counts)
     if counts.shape != (2, 2):
         raise ValueError(f"counts must have shape (2, 2), got {counts.shape}")
-    fig, ax = plt.subplots(figsize=(4.5, 4))
+    fig, ax = plt.subplots(figsize=(5.5, 4.2), layout="constrained")  # room for the colour bar
     image = ax.imshow(counts, cmap="Blues")
     for (i, j), value in np.ndenumerate(counts):
         color = "white" if value > counts.max() / 2 else "black"
@@ -235,9 +235,8 @@ def plot_confusion_matrix(
     ax.set_yticks([0, 1], labels=list(class_names))
     ax.set_xlabel("predicted label")
     ax.set_ylabel("true label")
-    ax.set_title(title)
+    ax.set_title(title, wrap=True)
     fig.colorbar(image, ax=ax, label="reviews")
-    fig.tight_layout()
     return fig
 
 

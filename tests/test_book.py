@@ -136,6 +136,23 @@ def test_every_glue_role_in_the_prose_is_glued_in_the_notebook(path):
     assert used, "a chapter whose prose quotes no computed number"
 
 
+@pytest.mark.parametrize("path", CHAPTERS, ids=CHAPTER_IDS)
+def test_no_cell_shows_a_stray_glued_value(path):
+    """A cell whose last statement is a bare ``glue(...)`` call shows the glued value as its
+    output (``glue`` returns it): a lone number or word under the code in the book."""
+    import ast  # noqa: PLC0415
+
+    for i, cell in enumerate(code_cells(load(path))):
+        source = "\n".join(  # IPython magics become `pass`, keeping the indentation
+            line[: len(line) - len(line.lstrip())] + "pass"
+            if line.lstrip().startswith(("%", "!")) else line
+            for line in text(cell).splitlines())
+        body = ast.parse(source).body
+        if body and isinstance(body[-1], ast.Expr) and isinstance(body[-1].value, ast.Call):
+            name = ast.unparse(body[-1].value.func)
+            assert not name.endswith("glue"), f"cell {i} ends with a bare {name}(...) call"
+
+
 def test_build_has_no_warnings(built_book):
     assert (built_book["html"] / "index.html").is_file()
     assert (built_book["html"] / "api.html").is_file()
