@@ -25,6 +25,7 @@ import shutil
 import tarfile
 import tempfile
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -541,14 +542,15 @@ def load_imdb_unlabelled(
     origin: str = IMDB_URL,
     expected: int = UNLABELLED_REVIEWS,
     reviews_per_label: int = REVIEWS_PER_LABEL,
+    exclude: Iterable[str] | None = None,
 ) -> list[str]:
     """The dataset's unlabelled reviews (``train/unsup``), as raw strings in file order.
 
     Maas et al. (2011, https://aclanthology.org/P11-1015/) ship 50,000 reviews without
-    labels for unsupervised learning, such as word vectors. They are about movies that
-    are not in the test set, so learning from them leaks nothing about it. They are
-    extracted from the cached archive into ``<cache>/aclImdb/train/unsup`` on the first
-    call (about 130 MB, once).
+    labels for unsupervised learning, such as word vectors. A few hundred of them are
+    byte-for-byte copies of labelled reviews, test reviews included: pass the held-out
+    texts as ``exclude`` to learn from none of them. They are extracted from the cached
+    archive into ``<cache>/aclImdb/train/unsup`` on the first call (about 130 MB, once).
 
     Parameters
     ----------
@@ -560,10 +562,12 @@ def load_imdb_unlabelled(
         How many unlabelled reviews there must be (50,000; smaller only for tests).
     reviews_per_label : int
         As in :func:`load_imdb` (the labelled part is validated too).
+    exclude : iterable of str, optional
+        Texts (for example the validation and test reviews) whose exact copies are dropped.
 
     Returns
     -------
-    list of str, length ``expected``
+    list of str, length ``expected`` minus the excluded copies
         Raw review text, exactly as in the archive, ordered by file number.
 
     Raises
@@ -588,4 +592,10 @@ def load_imdb_unlabelled(
             f"{target} holds {n} unlabelled reviews, expected {expected}. To fix it: delete "
             f"{target} and call load_imdb_unlabelled() again."
         )
-    return list(_read_unlabelled(str(target), target.stat().st_mtime))
+    texts = _read_unlabelled(str(target), target.stat().st_mtime)
+    if exclude is None:
+        return list(texts)
+    if isinstance(exclude, str):
+        raise ValueError("exclude must be a collection of texts, not a single string")
+    held_out = set(exclude)
+    return [text for text in texts if text not in held_out]

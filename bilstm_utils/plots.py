@@ -48,12 +48,14 @@ def plot_history(
             raise ValueError(f"history lacks {key!r}: compile the model with metrics=['accuracy']")
     epochs = np.arange(1, len(hist["loss"]) + 1)
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
-    for ax, key, label in ((ax_loss, "loss", "loss"), (ax_acc, "accuracy", "accuracy")):
+    axes = ((ax_loss, "loss", "loss", "loss (mean per review, nats)"),
+            (ax_acc, "accuracy", "accuracy", "accuracy (share of reviews right)"))
+    for ax, key, label, unit in axes:
         ax.plot(epochs, hist[key], "o-", label=f"training {label}")
         if f"val_{key}" in hist:
             ax.plot(epochs, hist[f"val_{key}"], "s-", label=f"validation {label}")
         ax.set_xlabel("epoch")
-        ax.set_ylabel(label)
+        ax.set_ylabel(unit)
         ax.set_xticks(epochs)
         ax.grid(True, alpha=0.3)
     if monitor in hist:

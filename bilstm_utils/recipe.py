@@ -381,7 +381,8 @@ def train_final(recipe: ImdbRecipe, verbose: int = 0):
     This is what chapter 4 does cell by cell, in one call: minutes on two CPU cores.
 
     The data are ``load_imdb(val_fraction=recipe.val_fraction, seed=recipe.seed,
-    val_split="movie")`` and the unlabelled reviews, from the default dataset cache.
+    val_split="movie")`` and the unlabelled reviews (without their copies of validation or
+    test reviews), from the default dataset cache.
 
     Parameters
     ----------
@@ -400,8 +401,9 @@ def train_final(recipe: ImdbRecipe, verbose: int = 0):
     data = load_imdb(val_fraction=recipe.val_fraction, seed=recipe.seed, val_split="movie")
     vectorizer = make_vectorizer(data.train.texts, max_tokens=recipe.vocab_size)
     vocabulary = vectorizer.get_vocabulary()
+    held_out = data.val.texts + data.test.texts  # their copies among the unlabelled are dropped
     word_vectors = embeddings.train_word_vectors(
-        load_imdb_unlabelled() + data.train.texts, vector_size=recipe.embed_dim,
+        load_imdb_unlabelled(exclude=held_out) + data.train.texts, vector_size=recipe.embed_dim,
         window=recipe.w2v_window, min_count=recipe.w2v_min_count, epochs=recipe.w2v_epochs,
         skip_gram=recipe.skip_gram, workers=2, seed=recipe.seed)
     matrix, _ = embeddings.embedding_matrix(word_vectors, vocabulary, mean_norm=1.0)

@@ -312,6 +312,14 @@ def test_unlabelled_reviews_are_extracted_once_and_read_in_order(tmp_path):
     (cache / "aclImdb_v1.tar.gz").unlink()  # the second call needs only the folder
     assert data.load_imdb_unlabelled(cache_dir=cache, origin=_closed_port_url(), expected=4,
                                      reviews_per_label=PER_LABEL) == texts
+    # copies of held-out reviews are dropped, everything else kept in order
+    kept = data.load_imdb_unlabelled(cache_dir=cache, origin=_closed_port_url(), expected=4,
+                                     reviews_per_label=PER_LABEL,
+                                     exclude=("unlabelled 2", "a test review", "unlabelled"))
+    assert kept == ["unlabelled 1", "unlabelled 10"]
+    with pytest.raises(ValueError, match="not a single string"):
+        data.load_imdb_unlabelled(cache_dir=cache, origin=_closed_port_url(), expected=4,
+                                  reviews_per_label=PER_LABEL, exclude="unlabelled 2")
 
 
 def test_unlabelled_count_mismatch_is_reported_without_a_partial_folder(tmp_path):
