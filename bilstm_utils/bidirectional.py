@@ -350,6 +350,10 @@ def build_recurrent_model(
             keras.layers.LSTM(units, return_sequences=return_sequences, use_cudnn=use_cudnn),
             name="recurrent",
         )
+        # Bidirectional rebuilds both directions from the layer's config, which in Keras
+        # before 3.11 lacks use_cudnn (it came back as "auto"): set it on each copy.
+        for direction in (recurrent.forward_layer, recurrent.backward_layer):
+            direction.use_cudnn = use_cudnn
     else:
         recurrent = keras.layers.LSTM(units, return_sequences=return_sequences,
                                       use_cudnn=use_cudnn, name="recurrent")

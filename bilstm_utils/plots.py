@@ -155,6 +155,8 @@ def plot_reliability(
     ax.plot([0, 1], [0, 1], "--", color="grey", label="perfectly calibrated")
     ax.plot(predicted, observed, "o-", label="model")
     ax.set_ylabel("observed share of positive reviews")
+    ax.set_xlabel("mean predicted P(positive) in the bin")
+    ax.xaxis.set_tick_params(labelbottom=True)
     ax.set_title(title)
     ax.legend(loc="upper left")
     ax.grid(True, alpha=0.3)

@@ -224,9 +224,9 @@ def cache_key(recipe: ImdbRecipe) -> str:
     It hashes the recipe's fields, the source of the package modules that split, tokenise,
     embed, build and train (``data``, ``text``, ``embeddings``, ``models``, ``batching``,
     ``recipe``, ``repro``: any edit, a comment's included, gives a new key), and the versions
-    of the libraries that run them (NumPy, scikit-learn, TensorFlow, Keras, gensim). What it
-    cannot pin is word2vec's thread scheduling (:func:`train_final` uses two threads): two
-    trainings under one key give close, not bit-identical, models.
+    of the libraries that run them (NumPy, scikit-learn, TensorFlow, Keras, gensim). Word2vec
+    runs in one thread (:func:`train_final`), so on one machine two trainings under one key
+    give the same model; another machine's floating point may differ slightly.
 
     Raises
     ------
@@ -405,7 +405,7 @@ def train_final(recipe: ImdbRecipe, verbose: int = 0):
     word_vectors = embeddings.train_word_vectors(
         load_imdb_unlabelled(exclude=held_out) + data.train.texts, vector_size=recipe.embed_dim,
         window=recipe.w2v_window, min_count=recipe.w2v_min_count, epochs=recipe.w2v_epochs,
-        skip_gram=recipe.skip_gram, workers=2, seed=recipe.seed)
+        skip_gram=recipe.skip_gram, workers=1, seed=recipe.seed)
     matrix, _ = embeddings.embedding_matrix(word_vectors, vocabulary, mean_norm=1.0)
     train_seqs = token_ids(vectorizer, data.train.texts)
     model = build_model(recipe, len(vocabulary), matrix, len(train_seqs), recipe.seed)
