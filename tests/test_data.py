@@ -350,9 +350,15 @@ real = pytest.mark.skipif(
 def test_real_imdb_counts_balance_and_grouping():
     d = load_imdb()
     assert len(d.train) + len(d.val) == 25_000 and len(d.test) == 25_000
-    assert abs(len(d.val) - 5_000) < 100  # whole movies move: near 20 %
+    # whole movies move, so a fold is near, not at, 20 %; scikit-learn 1.6 gives 4,900, later 5,001
+    assert abs(len(d.val) - 5_000) < 250
+    # label-stratified: within 0.5 point with scikit-learn 1.9 (the lock); 1.6 (Colab's) draws
+    # a less balanced fold, 48.6 % positive, so older versions get two points
+    import sklearn  # noqa: PLC0415
+
+    recent = tuple(int(x) for x in sklearn.__version__.split(".")[:2]) >= (1, 9)
     for split in (d.train, d.val):
-        assert abs(split.labels.mean() - 0.5) < 0.005
+        assert abs(split.labels.mean() - 0.5) < (0.005 if recent else 0.02)
     assert np.bincount(d.test.labels).tolist() == [12_500, 12_500]
     assert set(np.unique(d.test.ratings[d.test.labels == 1])) == {7, 8, 9, 10}
     assert set(np.unique(d.test.ratings[d.test.labels == 0])) == {1, 2, 3, 4}
