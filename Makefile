@@ -7,13 +7,14 @@ STAMP := $(VENV)/.installed
 SHARED_DATA ?= ../shared/data
 KERAS_HOME ?= $(HOME)/.keras
 export KERAS_HOME
-NBVAL := $(BIN)/pytest -p no:cacheprovider --nbval --nbval-current-env \
-	--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=1800
+# nbval's sanitizer, kernel and cell timeout are set in conftest.py, so that a bare
+# `pytest --nbval chapters` runs the chapters the same way.
+NBVAL := $(BIN)/pytest -p no:cacheprovider --nbval
 CHAPTERS := $(sort $(wildcard chapters/*.ipynb))
 
 COMPAT := .venv-compat
 
-.PHONY: all book test unit nbval execute data lint clean chromium compat
+.PHONY: all book test test-portable unit nbval execute data lint clean chromium compat form
 
 all: test
 
@@ -59,6 +60,18 @@ nbval: $(STAMP) data
 
 test: unit nbval
 
+# `make test` as another maintainer's machine runs it: oneDNN (TensorFlow) and OpenBLAS (NumPy)
+# limited to the kernels of an older processor (AVX2, Haswell), and a second CPU-heavy process
+# running all along. What nbval compares must not depend on either (CONTRIBUTING.md).
+test-portable:
+	@yes > /dev/null & hog=$$!; \
+	ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell $(MAKE) test; status=$$?; \
+	kill $$hog; exit $$status
+
+# The form measures of every chapter (tools/bookform.py; tests/test_form.py checks them).
+form: $(STAMP)
+	$(BIN)/python tools/bookform.py
+
 # Re-execute one notebook top to bottom in a fresh kernel and store its outputs.
 execute: $(STAMP) data
 	@test -n "$(NB)" || { echo "usage: make execute NB=chapters/xx.ipynb"; exit 2; }
@@ -80,7 +93,7 @@ compat: $(COMPAT)/.installed data
 	$(COMPAT)/bin/python tools/execute_chapters.py $(or $(NB),$(CHAPTERS))
 
 lint: $(STAMP)
-	$(BIN)/ruff check bilstm_utils tests tools
+	$(BIN)/ruff check bilstm_utils tests tools conftest.py
 
 clean:
 	rm -rf _build

@@ -1,13 +1,34 @@
-"""Record values for the book's prose with ``myst_nb.glue``, and still work in Colab."""
+"""Record, check and show a chapter's results: ``glue`` for the book's prose, ``report`` for a
+section's named results (glued, checked against stated bounds, shown as a small table that
+reads the same in Jupyter Book, Jupyter and Colab), ``check`` for a one-line claim.
+
+A section of a chapter ends its computing cell with one call::
+
+    report("Test accuracy (mean of 3 seeds)", [
+        row("future_acc_uni", acc_uni, "future task, LSTM(32)", fmt=".3f", at_most=0.6),
+        row("future_acc_bi", acc_bi, "future task, BiLSTM(16)", fmt=".3f", at_least=0.95),
+    ])
+
+Each named value is glued (so the prose can quote it as ``{glue:text}`future_acc_uni:.3f```),
+its bound is checked (an ``AssertionError`` that states the claim when it fails) and the table
+is displayed, so a reader who opens the notebook in Colab, where glue roles are raw markup,
+still sees every number the prose argues from.
+"""
 
 from __future__ import annotations
 
+import math
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 #: Every value glued in this Python process, by name (also where myst_nb is absent).
 GLUED: dict[str, Any] = {}
+
+_UNSET = object()
 
 
 def plain(value: Any) -> Any:
@@ -73,3 +94,228 @@ class _Text:
 
     def __repr__(self) -> str:
         return self.text
+
+
+@dataclass(frozen=True)
+class Row:
+    """One named result of a :func:`report`: its value, how to show it, what must hold.
+
+    Build it with :func:`row`, which checks the arguments.
+    """
+
+    name: str | None
+    value: Any
+    label: str
+    fmt: str | None = None
+    at_least: float | None = None
+    at_most: float | None = None
+    equals: Any = _UNSET
+
+    def formatted(self) -> str:
+        """The value as the table shows it (``fmt``, or a default by type)."""
+        return format_value(self.value, self.fmt)
+
+    def bound(self) -> str:
+        """The stated bound in words, e.g. ``"≥ 0.95"``; ``""`` when nothing is checked."""
+        if self.equals is not _UNSET:
+            return f"= {format_value(self.equals, self.fmt)}"
+        if self.at_least is not None and self.at_most is not None:
+            return (f"in [{format_value(self.at_least, self.fmt)}, "
+                    f"{format_value(self.at_most, self.fmt)}]")
+        if self.at_least is not None:
+            return f"≥ {format_value(self.at_least, self.fmt)}"
+        if self.at_most is not None:
+            return f"≤ {format_value(self.at_most, self.fmt)}"
+        return ""
+
+    def failure(self) -> str | None:
+        """``None`` when the value satisfies the bound, else the broken claim in words."""
+        if self.equals is not _UNSET:
+            ok = bool(self.value == self.equals)
+        else:
+            ok = True
+            if self.at_least is not None:
+                ok = ok and self.value >= self.at_least
+            if self.at_most is not None:
+                ok = ok and self.value <= self.at_most
+            ok = bool(ok)
+        if ok:
+            return None
+        return f"{self.label} = {self.value!r}, but the chapter says it is {self.bound()}"
+
+
+def format_value(value: Any, fmt: str | None = None) -> str:
+    """``value`` as text: ``format(value, fmt)`` when ``fmt`` is given; otherwise ints with
+    thousands separators, floats with 3 significant digits (``.3g``), anything else ``str``."""
+    value = plain(value)
+    if fmt is not None:
+        return format(value, fmt)
+    if isinstance(value, bool) or not isinstance(value, numbers.Number):
+        return str(value)
+    if isinstance(value, numbers.Integral):
+        return f"{value:,}"
+    return format(value, ".3g")
+
+
+def _bound(name: str, value) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    return float(value)
+
+
+def row(
+    name: str | None,
+    value: Any,
+    label: str | None = None,
+    *,
+    fmt: str | None = None,
+    at_least: float | None = None,
+    at_most: float | None = None,
+    equals: Any = _UNSET,
+) -> Row:
+    """One result for :func:`report`.
+
+    Parameters
+    ----------
+    name : str or None
+        The glue key (an identifier), or ``None`` to show the value without gluing it.
+    value : Any
+        A number, a bool or a word (NumPy scalars become Python ones).
+    label : str, optional
+        What the table calls it; the glue key by default.
+    fmt : str, optional
+        A format spec such as ``".3f"`` or ``".1e"``: use the one the prose's glue role uses,
+        so the reader sees the same digits in both.
+    at_least, at_most : float, optional
+        Bounds the value must satisfy (inclusive); a claim the chapter makes.
+    equals : Any, optional
+        The exact value it must have (a count, a shape, a word).
+
+    Returns
+    -------
+    Row
+
+    Raises
+    ------
+    ValueError
+        For a name that is not an identifier, a non-numeric bound, both ``equals`` and a
+        bound, ``at_least > at_most``, or a bound on a value that is not a real number.
+    """
+    if name is not None and (not isinstance(name, str) or not name.isidentifier()):
+        raise ValueError(f"name must be an identifier or None, got {name!r}")
+    if label is None:
+        if name is None:
+            raise ValueError("a row without a name needs a label")
+        label = name
+    value = plain(value)
+    low, high = _bound("at_least", at_least), _bound("at_most", at_most)
+    if equals is not _UNSET and (low is not None or high is not None):
+        raise ValueError("give either equals or at_least/at_most, not both")
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"at_least ({low}) is above at_most ({high})")
+    if (low is not None or high is not None) and (
+        isinstance(value, bool) or not isinstance(value, numbers.Real)
+    ):
+        raise ValueError(f"{label}: a bound needs a real number, got {value!r}")
+    if isinstance(value, float) and math.isnan(value):
+        raise ValueError(f"{label} is NaN")
+    return Row(name, value, label, fmt, low, high, plain(equals))
+
+
+def markdown_table(rows: Sequence[Row], title: str | None = None) -> str:
+    """The rows as a Markdown table (quantity, value, and the checked bound if any)."""
+    checked = any(r.bound() for r in rows)
+    head = "| quantity | value |" + (" checked |" if checked else "")
+    rule = "|---|---:|" + ("---|" if checked else "")
+    lines = [f"**{title}**", ""] if title else []
+    lines += [head, rule]
+    for r in rows:
+        cells = [r.label.replace("|", "\\|"), r.formatted()]
+        if checked:
+            cells.append(r.bound())
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def text_table(rows: Sequence[Row], title: str | None = None) -> str:
+    """The rows as aligned plain text (what a terminal or a text-only front end shows)."""
+    width = max(len(r.label) for r in rows)
+    values = [r.formatted() for r in rows]
+    vwidth = max(len(v) for v in values)
+    lines = [title] if title else []
+    for r, v in zip(rows, values, strict=True):
+        bound = r.bound()
+        lines.append(f"{r.label:<{width}}  {v:>{vwidth}}" + (f"  ({bound})" if bound else ""))
+    return "\n".join(lines)
+
+
+def report(title: str | None, rows: Sequence[Row], show: bool = True) -> None:
+    """Glue, check and show a section's named results.
+
+    Every row with a name is glued (:func:`glue`); the table is displayed (Markdown, with a
+    plain-text fallback) when ``show``; then every bound is checked.
+
+    Parameters
+    ----------
+    title : str or None
+        A bold line above the table.
+    rows : sequence of Row
+        From :func:`row`; names must be distinct.
+    show : bool
+        Display the table (``False`` only for values that a visible output already shows).
+
+    Returns nothing, so that a cell may end with it without showing a stray value (the glued
+    values are in :data:`GLUED`).
+
+    Raises
+    ------
+    AssertionError
+        If any value breaks its bound; the message lists every broken claim.
+    ValueError
+        For an empty ``rows``, an item that is not a :class:`Row`, or a repeated name.
+    """
+    rows = list(rows)
+    if not rows:
+        raise ValueError("report needs at least one row")
+    if not all(isinstance(r, Row) for r in rows):
+        raise ValueError("every row must be built with bilstm_utils.book.row(...)")
+    names = [r.name for r in rows if r.name is not None]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"repeated names in one report: {repeated}")
+    for r in rows:
+        if r.name is not None:
+            glue(r.name, r.value)
+    if show:
+        from IPython.display import display  # noqa: PLC0415
+
+        display({"text/markdown": markdown_table(rows, title),
+                 "text/plain": text_table(rows, title)}, raw=True)
+    failures = [f for f in (r.failure() for r in rows) if f]
+    if failures:
+        raise AssertionError("; ".join(failures))
+
+
+def check(condition: Any, claim: str) -> None:
+    """Assert a claim the chapter makes; the error message is the claim itself.
+
+    Parameters
+    ----------
+    condition : Any
+        Truthy when the claim holds (a NumPy bool is fine; an array is refused).
+    claim : str
+        The claim in words, e.g. ``"every masked run beats every unmasked run"``.
+
+    Raises
+    ------
+    AssertionError
+        ``"claim does not hold: <claim>"`` when ``condition`` is false.
+    ValueError
+        If ``condition`` is an array with more than one element (ambiguous truth).
+    """
+    if isinstance(condition, np.ndarray) and condition.size != 1:
+        raise ValueError("condition must be one truth value, not an array: use .all() or .any()")
+    if not bool(condition):
+        raise AssertionError(f"claim does not hold: {claim}")

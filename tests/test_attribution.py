@@ -9,9 +9,9 @@ matplotlib.use("Agg")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from conftest import padded_ids, tiny_classifier  # noqa: E402
 
 from bilstm_utils import attribution as at  # noqa: E402
+from conftest import padded_ids, tiny_classifier  # noqa: E402
 
 
 def test_logit_from_embeddings_matchestiny_classifier():

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import padded_ids, tiny_classifier, tiny_pooled_classifier
 
 import bilstm_utils
 from bilstm_utils import attribution as at
 from bilstm_utils.models import build_text_classifier
+from conftest import padded_ids, tiny_classifier, tiny_pooled_classifier
 
 
 def _pooled_models():

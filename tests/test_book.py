@@ -9,6 +9,7 @@ import re
 import pytest
 import yaml
 from chapter_header import badge_html, colab_url, install_cell, repository
+
 from conftest import ROOT, chapter_paths, toc_files
 
 CHAPTERS = chapter_paths()
@@ -112,9 +113,9 @@ def test_chapter_ends_with_summary_and_solved_exercises(path):
     exercises = next((i for i, c in enumerate(nb["cells"]) if has_heading(c, "Exercises")), None)
     assert summary is not None, "no '## Summary' section"
     assert exercises is not None and exercises >= summary, "no '## Exercises' after the summary"
-    solutions = [
+    solutions = [  # hide-cell (the form: code and answer collapse) or hide-input (older chapters)
         c for c in nb["cells"][exercises:]
-        if c["cell_type"] == "code" and "hide-input" in c["metadata"].get("tags", [])
+        if c["cell_type"] == "code" and {"hide-cell", "hide-input"} & set(c["metadata"].get("tags", []))
     ]
     assert len(solutions) >= 3, "at least three exercises with a worked, toggled solution"
     for cell in solutions:

@@ -8,11 +8,11 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from conftest import padded_ids, tiny_classifier  # noqa: E402
 
 import bilstm_utils  # noqa: E402
 from bilstm_utils import directions, gates  # noqa: E402
 from bilstm_utils.models import build_text_classifier  # noqa: E402
+from conftest import padded_ids, tiny_classifier  # noqa: E402
 
 
 def test_fit_logistic_is_scikit_learns_cross_validated_logistic_regression():

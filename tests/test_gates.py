@@ -9,9 +9,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from conftest import padded_ids, tiny_classifier  # noqa: E402
 
 from bilstm_utils import directions, gates  # noqa: E402
+from conftest import padded_ids, tiny_classifier  # noqa: E402
 
 
 @pytest.mark.parametrize("mask_zero", [True, False])

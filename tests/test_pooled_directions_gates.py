@@ -10,10 +10,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from conftest import padded_ids, tiny_classifier, tiny_pooled_classifier  # noqa: E402
 
 from bilstm_utils import attribution as at  # noqa: E402
 from bilstm_utils import directions, gates  # noqa: E402
+from conftest import padded_ids, tiny_classifier, tiny_pooled_classifier  # noqa: E402
 
 
 def test_direction_columns_recompose_the_logit():
