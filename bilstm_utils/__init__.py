@@ -24,7 +24,10 @@ crf
 tagging
     Punctuation restoration as sequence labelling: data, arrays, metrics, taggers (chapter 6).
 book
-    Record a value for the book's prose (``glue``), also outside Jupyter Book (Colab).
+    Record, check and show a chapter's results (``glue``, ``report``, ``check``), also
+    outside Jupyter Book (Colab).
+stats
+    The book's one rule for comparing two models (paired over seeds, clustered bootstrap).
 """
 
 from bilstm_utils._quiet import import_tensorflow_quietly

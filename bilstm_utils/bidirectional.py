@@ -25,7 +25,9 @@ output instead (see :func:`bilstm_utils.lstm.lstm_forward`).
 
 On a GPU, Keras's TensorFlow backend runs an LSTM with cuDNN only if the mask is
 *right-padded* (every row is ``True ... True False ... False``) and no row is fully
-masked; otherwise a ``tf.Assert`` stops the model (``keras/src/backend/tensorflow/rnn.py``).
+masked (``_assert_valid_mask`` in ``keras/src/backend/tensorflow/rnn.py``). What happens
+otherwise depends on the call path: an eager call falls back to the generic kernel silently, a
+compiled one (``fit``, ``evaluate``, ``predict``) stops with the assertion's error (chapter 3).
 :func:`cudnn_mask_ok` checks that predicate on a NumPy mask.
 
 Sources: Schuster and Paliwal (1997), "Bidirectional recurrent neural networks",
@@ -209,24 +211,6 @@ def bidirectional_lstm_forward(
     return [*outputs, fw.h, fw.c, bw.h, bw.c]
 
 
-def last_read_positions(time: int) -> dict[str, int]:
-    """The input position each direction reads last (the one its final state ends on).
-
-    Parameters
-    ----------
-    time : int
-        Sequence length (>= 1), padding included.
-
-    Returns
-    -------
-    dict of str to int
-        ``{"forward": time - 1, "backward": 0}``.
-    """
-    if time < 1:
-        raise ValueError(f"time must be a positive number of steps, got {time}")
-    return {"forward": time - 1, "backward": 0}
-
-
 def plot_time_alignment(time: int = 5, ax=None):
     """Draw which step of each direction lands at which output position.
 
@@ -284,108 +268,9 @@ def plot_time_alignment(time: int = 5, ax=None):
     ax.set_yticklabels(["forward layer", "merged output", "backward layer"])
     ax.set_xticks(range(time))
     ax.set_xlabel("output position $t$ (every lane is drawn at the position its output lands on)")
-    ax.set_ylabel("lane")
     ax.set_title(f"Bidirectional re-alignment, T = {time}: the backward outputs are flipped back")
     ax.legend(loc="upper center", ncol=3, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 1.01))
     return ax
-
-
-def build_recurrent_model(
-    vocab_size: int,
-    units: int,
-    bidirectional: bool,
-    return_sequences: bool,
-    mask_zero: bool = False,
-    embed_dim: int = 8,
-    hidden: int = 0,
-    learning_rate: float = 1e-2,
-    use_cudnn: bool | str = "auto",
-):
-    """A small compiled Keras model: ``Embedding -> [Bidirectional](LSTM) -> Dense(1, sigmoid)``.
-
-    Parameters
-    ----------
-    vocab_size : int
-        Number of real token ids ``1..vocab_size``; id 0 is padding (the embedding has
-        ``vocab_size + 1`` rows).
-    units : int
-        Units of the LSTM (per direction when ``bidirectional``).
-    bidirectional : bool
-        Wrap the LSTM in ``Bidirectional`` (``merge_mode="concat"``).
-    return_sequences : bool
-        ``True``: one probability per position, output shape (batch, time, 1), a *tagger*.
-        ``False``: one per sequence, shape (batch, 1), a *classifier*.
-    mask_zero : bool
-        ``Embedding(mask_zero=True)``: token 0 is masked in the recurrent layer.
-    embed_dim : int
-        Size of the token embeddings.
-    hidden : int
-        Units of an optional ReLU ``Dense`` layer before the output (0: none).
-    learning_rate : float
-        Adam's learning rate.
-    use_cudnn : {"auto", True, False}
-        Passed to ``keras.layers.LSTM``. On a GPU, ``"auto"`` uses cuDNN, which accepts only
-        right-padded masks (see :func:`cudnn_mask_ok`); pass ``False`` for a masked model fed
-        pre-padded sequences. Ignored on a CPU.
-
-    Returns
-    -------
-    keras.Model
-        Compiled with binary cross-entropy and the ``"accuracy"`` metric; its recurrent layer
-        is named ``"recurrent"`` and its embedding ``"embedding"``.
-    """
-    import keras  # noqa: PLC0415
-
-    for name, value in {"vocab_size": vocab_size, "units": units, "embed_dim": embed_dim}.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 0:
-        raise ValueError(f"hidden must be a non-negative integer (0 for none), got {hidden!r}")
-    inputs = keras.Input(shape=(None,), dtype="int32", name="tokens")
-    h = keras.layers.Embedding(vocab_size + 1, embed_dim, mask_zero=mask_zero, name="embedding")(
-        inputs
-    )
-    if bidirectional:
-        recurrent = keras.layers.Bidirectional(
-            keras.layers.LSTM(units, return_sequences=return_sequences, use_cudnn=use_cudnn),
-            name="recurrent",
-        )
-        # Bidirectional rebuilds both directions from the layer's config, which in Keras
-        # before 3.11 lacks use_cudnn (it came back as "auto"): set it on each copy.
-        for direction in (recurrent.forward_layer, recurrent.backward_layer):
-            direction.use_cudnn = use_cudnn
-    else:
-        recurrent = keras.layers.LSTM(units, return_sequences=return_sequences,
-                                      use_cudnn=use_cudnn, name="recurrent")
-    h = recurrent(h)
-    if hidden:
-        h = keras.layers.Dense(hidden, activation="relu", name="hidden")(h)
-    outputs = keras.layers.Dense(1, activation="sigmoid", name="output")(h)
-    model = keras.Model(inputs, outputs)
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
-        loss="binary_crossentropy",
-        metrics=["accuracy"],
-    )
-    return model
-
-
-def recurrent_submodel(model):
-    """The part of a :func:`build_recurrent_model` model up to its recurrent layer's output.
-
-    Parameters
-    ----------
-    model : keras.Model
-        A model with a layer named ``"recurrent"``.
-
-    Returns
-    -------
-    keras.Model
-        Same input, output = the recurrent layer's output (shares the trained weights).
-    """
-    import keras  # noqa: PLC0415
-
-    return keras.Model(model.input, model.get_layer("recurrent").output)
 
 
 def cudnn_mask_ok(mask: np.ndarray) -> bool:
@@ -394,8 +279,10 @@ def cudnn_mask_ok(mask: np.ndarray) -> bool:
     The same predicate as ``_assert_valid_mask`` in ``keras/src/backend/tensorflow/rnn.py``
     (Keras 3): every row must be *right-padded*, i.e. ``True`` steps first and then only
     ``False`` (``_is_sequence_right_padded``), and no row may be all ``False``
-    (``_has_fully_masked_sequence``). On a GPU, a mask that fails it stops the model with a
-    ``tf.Assert`` error unless the layer has ``use_cudnn=False``.
+    (``_has_fully_masked_sequence``). On a GPU with ``use_cudnn="auto"``, a mask that fails
+    it makes an eager call fall back to the generic kernel without a word, and stops a compiled
+    call (``fit``, ``evaluate``, ``predict``) with the assertion's error; ``use_cudnn=False``
+    avoids cuDNN altogether, and ``use_cudnn=True`` turns the silent fallback into an error.
 
     Parameters
     ----------
@@ -423,22 +310,23 @@ def plot_task_accuracies(
     accuracies,
     tasks,
     models,
-    chance: float,
+    chance: tuple[float, float],
     title: str = "Reading the future: unidirectional vs bidirectional",
     ax=None,
 ):
-    """Grouped bars: one group per task, one bar per model, with the chance level.
+    """Grouped bars (mean over seeds) with each seed as a dot, and the chance band.
 
     Parameters
     ----------
-    accuracies : mapping of (task, model) to float
-        Test accuracy of each model on each task, in [0, 1].
+    accuracies : mapping of (task, model) to sequence of float
+        Test accuracy of each seed of each model on each task, in [0, 1].
     tasks : mapping of str to str
         Task key to its axis label, in drawing order.
     models : mapping of str to str
         Model key to its legend label, in drawing order.
-    chance : float
-        Accuracy of the best guess that ignores the input, drawn as a dashed line.
+    chance : (float, float)
+        The interval in which a model that ignores the answer's token lands with 95 %
+        probability (drawn as a grey band).
     title : str
         The axes title.
     ax : matplotlib Axes, optional
@@ -447,76 +335,39 @@ def plot_task_accuracies(
     Returns
     -------
     matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        If a (task, model) pair has no accuracies, or ``chance`` is not an interval in [0, 1].
     """
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    missing = [(t, m) for t in tasks for m in models if (t, m) not in accuracies]
+    missing = [(t, m) for t in tasks for m in models if len(accuracies.get((t, m), ())) == 0]
     if missing:
         raise ValueError(f"no accuracy for {missing}")
+    low, high = chance
+    if not 0 <= low <= high <= 1:
+        raise ValueError(f"chance must be an interval (low, high) in [0, 1], got {chance}")
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 4.2))
     positions = np.arange(len(tasks))
     width = 0.8 / len(models)
+    ax.axhspan(low, high, color="grey", alpha=0.35, lw=0,
+               label=f"chance, 95 % band ({low:.3f} to {high:.3f})")
     for k, (key, label) in enumerate(models.items()):
         offset = (k - (len(models) - 1) / 2) * width
-        values = [accuracies[task, key] for task in tasks]
-        bars = ax.bar(positions + offset, values, width=width, label=label)
-        ax.bar_label(bars, fmt="%.3f", fontsize=8)
-    ax.axhline(chance, color="black", linestyle="--", label=f"chance ({chance:.2f})")
+        runs = [np.asarray(accuracies[task, key], dtype=float) for task in tasks]
+        bars = ax.bar(positions + offset, [r.mean() for r in runs], width=width, alpha=0.8,
+                      label=f"{label} (bar: mean; dots: {len(runs[0])} seeds)")
+        ax.bar_label(bars, fmt="%.3f", fontsize=8, padding=2)
+        for p, r in zip(positions + offset, runs, strict=True):
+            ax.plot(np.full(r.size, p), r, "o", color="black", ms=3)
     ax.set_xticks(positions, list(tasks.values()))
-    ax.set_ylabel("test accuracy")
+    ax.set_ylabel("held-out accuracy (share of labelled positions right)")
     ax.set_xlabel("task")
     ax.set_ylim(0, 1.12)
     ax.set_title(title)
     # Below the axes, so that no bar is hidden behind it.
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8)
-    return ax
-
-
-def plot_probe_accuracy(
-    pad_steps,
-    curves,
-    chance: float,
-    title: str = "Unmasked: is the last real token still decodable after k padding steps?",
-    ax=None,
-):
-    """Probe accuracy against the number of padding steps read, mean and spread over seeds.
-
-    Parameters
-    ----------
-    pad_steps : sequence of int
-        Numbers of padding steps read after the last real token.
-    curves : mapping of str to array_like, shape (n_seeds, len(pad_steps))
-        Legend label to the probe's accuracy per seed and padding step.
-    chance : float
-        Accuracy of guessing the most frequent value, drawn as a dashed line.
-    title : str
-        The axes title.
-    ax : matplotlib Axes, optional
-        Where to draw; a new figure when omitted.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    import matplotlib.pyplot as plt  # noqa: PLC0415
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6.5, 4))
-    for (label, values), marker in zip(curves.items(), "osD^", strict=False):
-        values = np.asarray(values, dtype=float)
-        if values.ndim != 2 or values.shape[1] != len(pad_steps):
-            raise ValueError(
-                f"{label!r}: expected shape (n_seeds, {len(pad_steps)}), got {values.shape}"
-            )
-        mean, spread = values.mean(axis=0), values.std(axis=0)
-        line = ax.plot(pad_steps, mean, marker=marker, label=f"{label} (mean of {len(values)})")
-        ax.fill_between(pad_steps, mean - spread, mean + spread, alpha=0.2,
-                        color=line[0].get_color())
-    ax.axhline(chance, color="black", linestyle="--", label=f"chance ({chance:.3f})")
-    ax.set_xlabel("padding steps read after the last real token")
-    ax.set_ylabel("probe accuracy (held-out folds)")
-    ax.set_ylim(0, 1.05)
-    ax.set_title(title)
-    ax.legend(fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8)
     return ax

@@ -255,7 +255,9 @@ def report(title: str | None, rows: Sequence[Row], show: bool = True) -> None:
     """Glue, check and show a section's named results.
 
     Every row with a name is glued (:func:`glue`); the table is displayed (Markdown, with a
-    plain-text fallback) when ``show``; then every bound is checked.
+    plain-text fallback) when ``show``; then every bound is checked. It returns nothing, so that
+    a cell may end with it without showing a stray value (the glued values are in
+    :data:`GLUED`).
 
     Parameters
     ----------
@@ -265,9 +267,6 @@ def report(title: str | None, rows: Sequence[Row], show: bool = True) -> None:
         From :func:`row`; names must be distinct.
     show : bool
         Display the table (``False`` only for values that a visible output already shows).
-
-    Returns nothing, so that a cell may end with it without showing a stray value (the glued
-    values are in :data:`GLUED`).
 
     Raises
     ------

@@ -1,7 +1,8 @@
-"""Training curves done right: loss and accuracy in two panels, best epoch marked.
+"""Training curves done right: loss and accuracy in two panels, best epoch marked; curves of
+several seeds per arm as a mean with its range.
 
-The seed article drew loss and accuracy on one unlabelled axis; the two live on
-different scales and answer different questions, so they get one panel each.
+The article drew loss and accuracy on one unlabelled axis; the two live on different scales and
+answer different questions, so they get one panel each.
 """
 
 from __future__ import annotations
@@ -69,6 +70,54 @@ def plot_history(
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_seed_curves(
+    curves: Mapping[str, Sequence[Sequence[float]]],
+    ylabel: str,
+    title: str,
+    xlabel: str = "epoch",
+    ax=None,
+):
+    """One line per arm: the mean over seeds, with a band from the lowest to the highest seed.
+
+    Parameters
+    ----------
+    curves : mapping of str to array_like, shape (n_seeds, n_points)
+        Legend label to one curve per seed (e.g. validation accuracy after each epoch).
+    ylabel, title, xlabel : str
+        Axis labels (with units) and the title.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        If ``curves`` is empty or an arm is not a non-empty (n_seeds, n_points) array.
+    """
+    if not curves:
+        raise ValueError("no curves to draw")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.2))
+    for (label, values), marker in zip(curves.items(), "osD^v<>", strict=False):
+        values = np.asarray(values, dtype=float)
+        if values.ndim != 2 or values.size == 0:
+            raise ValueError(f"{label!r}: expected shape (n_seeds, n_points), got {values.shape}")
+        x = np.arange(1, values.shape[1] + 1)
+        line = ax.plot(x, values.mean(axis=0), marker=marker, ms=4,
+                       label=f"{label} (mean of {len(values)} seeds; band: lowest to highest)")
+        ax.fill_between(x, values.min(axis=0), values.max(axis=0), alpha=0.2,
+                        color=line[0].get_color(), lw=0)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
 
 
 def plot_length_histogram(

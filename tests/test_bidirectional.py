@@ -14,15 +14,11 @@ import bilstm_utils  # noqa: E402, F401
 from bilstm_utils.bidirectional import (  # noqa: E402
     MERGE_MODES,
     bidirectional_lstm_forward,
-    build_recurrent_model,
     cudnn_mask_ok,
-    last_read_positions,
     lstm_read,
     merge,
-    plot_probe_accuracy,
     plot_task_accuracies,
     plot_time_alignment,
-    recurrent_submodel,
 )
 from bilstm_utils.lstm import lstm_forward  # noqa: E402
 
@@ -113,12 +109,6 @@ def test_merge_modes_values():
     assert merge(a, b, None)[1] is b
 
 
-def test_last_read_positions():
-    assert last_read_positions(7) == {"forward": 6, "backward": 0}
-    with pytest.raises(ValueError, match="positive"):
-        last_read_positions(0)
-
-
 def test_bad_arguments(data):
     x, _, fw, bw = data
     with pytest.raises(ValueError, match="merge_mode"):
@@ -138,32 +128,11 @@ def test_bad_arguments(data):
 def test_plot_time_alignment():
     ax = plot_time_alignment(4)
     assert ax.get_title()
-    assert ax.get_xlabel() and ax.get_ylabel()
+    assert ax.get_xlabel() and [t.get_text() for t in ax.get_yticklabels()] == [
+        "forward layer", "merged output", "backward layer"]
     assert len(ax.get_legend().get_texts()) == 3  # forward, backward, reading order
     with pytest.raises(ValueError, match="between 2 and 12"):
         plot_time_alignment(1)
-
-
-@pytest.mark.parametrize("bidirectional", [False, True])
-def test_build_recurrent_model(bidirectional):
-    from bilstm_utils.lstm import lstm_param_count
-
-    tagger = build_recurrent_model(6, 4, bidirectional, return_sequences=True)
-    tokens = np.array([[1, 2, 3, 0, 0]])
-    assert tagger.predict(tokens, verbose=0).shape == (1, 5, 1)
-    n_dir = 2 if bidirectional else 1
-    assert tagger.get_layer("recurrent").count_params() == n_dir * lstm_param_count(8, 4)
-    clf = build_recurrent_model(6, 4, bidirectional, False, mask_zero=True, hidden=3)
-    assert clf.predict(tokens, verbose=0).shape == (1, 1)
-    assert clf.get_layer("hidden").units == 3
-    # with the mask, extra padding does not change the prediction
-    longer = np.array([[1, 2, 3, 0, 0, 0, 0, 0]])
-    np.testing.assert_allclose(clf.predict(longer, verbose=0), clf.predict(tokens, verbose=0),
-                               atol=1e-6)
-    with pytest.raises(ValueError, match="units"):
-        build_recurrent_model(6, 0, bidirectional, True)
-    with pytest.raises(ValueError, match="hidden"):
-        build_recurrent_model(6, 2, bidirectional, True, hidden=-1)
 
 
 @pytest.mark.parametrize("merge_mode", ["concat", None])
@@ -214,33 +183,96 @@ def test_chapter_3_masks_post_padding_satisfies_cudnn_pre_padding_does_not():
         assert not cudnn_mask_ok(future.pad(seqs, maxlen, "pre") != 0)
 
 
-def test_build_recurrent_model_use_cudnn_and_submodel():
-    model = build_recurrent_model(8, 4, True, False, mask_zero=True, use_cudnn=False)
-    recurrent = model.get_layer("recurrent")
-    assert recurrent.forward_layer.use_cudnn is False
-    assert recurrent.backward_layer.use_cudnn is False
-    sub = recurrent_submodel(model)
-    tokens = np.array([[1, 2, 0, 0], [3, 0, 0, 0]])
-    np.testing.assert_allclose(sub(tokens), recurrent(model.get_layer("embedding")(tokens)),
-                               atol=1e-6)
-    assert sub.output.shape[-1] == 8
+def test_keras_cudnn_rule():
+    """Chapter 3's GPU rule, as far as a CPU can check it: the parts of Keras's source it rests
+    on. A Keras release that changes them fails here, and the chapter must be re-read."""
+    import importlib
+    import inspect
+
+    import tensorflow as tf
+
+    tf_rnn = importlib.import_module("keras.src.backend.tensorflow.rnn")
+    lstm_source = inspect.getsource(tf_rnn.lstm)
+    # an assertion error raised while the cuDNN path runs becomes "not implemented" ...
+    assert "except tf.errors.InvalidArgumentError" in lstm_source
+    assert "raise NotImplementedError" in lstm_source
+    assert "_assert_valid_mask(mask)" in inspect.getsource(tf_rnn._cudnn_lstm)
+    # ... which the layer answers by running its generic loop, unless use_cudnn=True
+    inner = inspect.getsource(keras.layers.LSTM.inner_loop)
+    assert "except NotImplementedError" in inner and "if self.use_cudnn is True" in inner
+    assert "if not self.recurrent_dropout" in inner  # recurrent dropout skips cuDNN
+    # the argument conditions: tanh, sigmoid, no unroll, a bias
+    conditions = inspect.getsource(tf_rnn._do_lstm_arguments_support_cudnn)
+    assert all(word in conditions for word in ("tanh", "sigmoid", "not unroll", "use_bias"))
+
+    # Eager: the mask assertion raises at once, inside the call (so Keras can fall back).
+    pre_padded = tf.constant([[False, True, True], [True, True, True]])
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        tf_rnn._assert_valid_mask(pre_padded)
+    tf_rnn._assert_valid_mask(tf.constant([[True, True, False], [True, True, True]]))
+    # Compiled: tracing succeeds, and the error comes only when the graph runs, after the
+    # Python code that could have caught it has returned.
+    traced = tf.function(tf_rnn._assert_valid_mask).get_concrete_function(
+        tf.TensorSpec([None, None], tf.bool))
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        traced(pre_padded)
 
 
-def test_plot_task_accuracies_and_probe():
+def test_bidirectional_keeps_use_cudnn():
+    """Keras >= 3.12 copies use_cudnn onto both rebuilt directions (3.10 and 3.11 did not)."""
+    for setting in (False, True, "auto"):
+        layer = keras.layers.Bidirectional(keras.layers.LSTM(2, use_cudnn=setting))
+        assert layer.forward_layer.use_cudnn == setting
+        assert layer.backward_layer.use_cudnn == setting
+
+
+def test_chapter_3_bidirectional_is_the_package_function(data):
+    """The twelve lines chapter 3 writes on the page compute what the package's tested
+    function computes (the d2l-style contract between a chapter and its package)."""
+    import ast
+    import json
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).parents[1] / "chapters" / "03_bidirectional.ipynb")
+                    .read_text())
+    sources = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    (source,) = [s for s in sources if s.startswith("def bidirectional(")]
+    ast.parse(source)
+    namespace = {"np": np, "lstm_forward": lstm_forward}
+    exec(source, namespace)  # noqa: S102
+    chapter = namespace["bidirectional"]
+    x, mask, fw, bw = data
+    post_mask = np.ones(mask.shape, bool)
+    post_mask[0, 4:] = False
+    for merge_mode in MERGE_MODES:
+        for return_sequences in (True, False):
+            for m in (None, mask, post_mask):
+                ours = chapter(x, fw, bw, merge_mode, return_sequences, m)
+                reference = bidirectional_lstm_forward(x, fw, bw, merge_mode, return_sequences, m)
+                for a, b in zip(_as_list(ours), _as_list(reference), strict=True):
+                    np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_plot_task_accuracies():
     import matplotlib.pyplot as plt
 
-    acc = {("a", "uni"): 0.5, ("a", "bi"): 1.0, ("b", "uni"): 1.0, ("b", "bi"): 0.99}
-    ax = plot_task_accuracies(acc, {"a": "task a", "b": "task b"}, {"uni": "U", "bi": "B"}, 0.5)
+    acc = {("a", "uni"): [0.5, 0.49, 0.51], ("a", "bi"): [1.0, 1.0, 0.99],
+           ("b", "uni"): [1.0, 1.0, 1.0], ("b", "bi"): [0.99, 1.0, 1.0]}
+    ax = plot_task_accuracies(acc, {"a": "task a", "b": "task b"}, {"uni": "U", "bi": "B"},
+                              (0.49, 0.51))
     assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
-    assert len(ax.patches) == 4
+    bars = [p for p in ax.patches if p.get_width() < 1]  # the four bars (not the band)
+    assert len(bars) == 4
+    np.testing.assert_allclose(sorted(b.get_height() for b in bars),
+                               sorted([0.5, 2.99 / 3, 1.0, 2.99 / 3]))
+    dots = [line for line in ax.lines if line.get_marker() == "o"]
+    assert sum(len(d.get_ydata()) for d in dots) == 12  # every seed drawn
     legend_box = ax.get_legend().get_window_extent()
     ax.figure.canvas.draw()
-    for bar in ax.patches:  # the legend sits below the axes: it covers no bar
+    for bar in bars:  # the legend sits below the axes: it covers no bar
         assert not legend_box.overlaps(bar.get_window_extent())
     with pytest.raises(ValueError, match="no accuracy"):
-        plot_task_accuracies({}, {"a": "a"}, {"uni": "U"}, 0.5)
-    ax = plot_probe_accuracy([0, 1, 2], {"fwd": [[0.9, 0.8, 0.7], [1.0, 0.9, 0.8]]}, 0.125)
-    np.testing.assert_allclose(ax.lines[0].get_ydata(), [0.95, 0.85, 0.75])
-    with pytest.raises(ValueError, match="expected shape"):
-        plot_probe_accuracy([0, 1], {"fwd": [[0.9, 0.8, 0.7]]}, 0.125)
+        plot_task_accuracies({}, {"a": "a"}, {"uni": "U"}, (0.4, 0.6))
+    with pytest.raises(ValueError, match="interval"):
+        plot_task_accuracies(acc, {"a": "a"}, {"uni": "U"}, (0.6, 0.4))
     plt.close("all")

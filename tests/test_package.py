@@ -219,6 +219,22 @@ def test_plot_history_draws_two_labelled_panels_and_marks_the_best_epoch():
         plots.plot_history({"loss": [1.0]})
 
 
+def test_plot_seed_curves_draws_a_mean_and_a_band_per_arm():
+    curves = {"masked": [[0.6, 0.9, 1.0], [0.7, 0.95, 1.0]], "unmasked": [[0.5, 0.6, 0.8]] * 3}
+    ax = plots.plot_seed_curves(curves, ylabel="validation accuracy (share)", title="t")
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), [0.65, 0.925, 1.0])
+    np.testing.assert_allclose(ax.lines[0].get_xdata(), [1, 2, 3])
+    assert len(ax.collections) == 2  # one band per arm
+    assert ax.get_xlabel() == "epoch" and ax.get_ylabel() and ax.get_title() == "t"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[0].startswith("masked (mean of 2 seeds") and "3 seeds" in labels[1]
+    plt.close("all")
+    with pytest.raises(ValueError, match="no curves"):
+        plots.plot_seed_curves({}, "y", "t")
+    with pytest.raises(ValueError, match="n_seeds, n_points"):
+        plots.plot_seed_curves({"a": [0.5, 0.6]}, "y", "t")
+
+
 def test_gradient_norms_match_a_linear_recurrence():
     # h_T = sum_t x_t * a**(T-1-t) for a linear "RNN": the norm decays as a**d exactly.
     a = 0.5
