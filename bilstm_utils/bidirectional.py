@@ -361,8 +361,9 @@ def plot_task_accuracies(
         bars = ax.bar(positions + offset, [r.mean() for r in runs], width=width, alpha=0.8,
                       label=f"{label} (bar: mean; dots: {len(runs[0])} seeds)")
         ax.bar_label(bars, fmt="%.3f", fontsize=8, padding=2)
+        spread = np.linspace(-width / 4, width / 4, runs[0].size) if runs[0].size > 1 else [0.0]
         for p, r in zip(positions + offset, runs, strict=True):
-            ax.plot(np.full(r.size, p), r, "o", color="black", ms=3)
+            ax.plot(p + np.asarray(spread)[: r.size], r, "o", color="black", ms=3)
     ax.set_xticks(positions, list(tasks.values()))
     ax.set_ylabel("held-out accuracy (share of labelled positions right)")
     ax.set_xlabel("task")

@@ -68,6 +68,12 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
     ------
     ValueError
         If ``name`` is empty or not a valid identifier.
+
+    Notes
+    -----
+    ``{glue:text}`` reads a stored value back as a Python literal, so a word that is also a
+    number literal (``"1e3"``, ``"0x10"``) is shown as that number; glue such words with
+    quotes inside them, or not at all.
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"glue name must be a non-empty identifier, got {name!r}")
@@ -79,7 +85,7 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
         if display:
             from IPython.display import display as show  # noqa: PLC0415
 
-            show(value)
+            show(_Text(value) if isinstance(value, str) else value)
         return value
     # a str is stored as its text, so ``{glue:text}`` shows the word without quote marks
     myst_glue(name, _Text(value) if isinstance(value, str) else value, display=display)
@@ -129,19 +135,22 @@ class Row:
         return ""
 
     def failure(self) -> str | None:
-        """``None`` when the value satisfies the bound, else the broken claim in words."""
+        """``None`` when the value satisfies the bound, else the broken claim in words (value
+        and bound at full precision, not rounded by ``fmt``)."""
         if self.equals is not _UNSET:
-            ok = bool(self.value == self.equals)
+            same_kind = isinstance(self.value, bool) == isinstance(self.equals, bool)
+            if same_kind and self.value == self.equals:
+                return None
+            claim = f"= {self.equals!r}"
         else:
-            ok = True
-            if self.at_least is not None:
-                ok = ok and self.value >= self.at_least
-            if self.at_most is not None:
-                ok = ok and self.value <= self.at_most
-            ok = bool(ok)
-        if ok:
-            return None
-        return f"{self.label} = {self.value!r}, but the chapter says it is {self.bound()}"
+            low_ok = self.at_least is None or self.value >= self.at_least
+            high_ok = self.at_most is None or self.value <= self.at_most
+            if low_ok and high_ok:
+                return None
+            parts = [] if self.at_least is None else [f"≥ {self.at_least!r}"]
+            parts += [] if self.at_most is None else [f"≤ {self.at_most!r}"]
+            claim = " and ".join(parts)
+        return f"{self.label} = {self.value!r}, but the chapter says it is {claim}"
 
 
 def format_value(value: Any, fmt: str | None = None) -> str:
@@ -157,12 +166,19 @@ def format_value(value: Any, fmt: str | None = None) -> str:
     return format(value, ".3g")
 
 
-def _bound(name: str, value) -> float | None:
+def _bound(name: str, value) -> float | int | None:
+    """A bound as a Python int (kept, so that ``fmt="d"`` still works) or float."""
     if value is None:
         return None
+    value = plain(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
         raise ValueError(f"{name} must be a number, got {value!r}")
-    return float(value)
+    return int(value) if isinstance(value, numbers.Integral) else float(value)
+
+
+def _markdown_cell(text: str) -> str:
+    """Text that stays one cell of a MyST table: pipes, dollar signs and newlines escaped."""
+    return text.replace("|", "\\|").replace("$", "\\$").replace("\n", " ")
 
 
 def row(
@@ -200,8 +216,10 @@ def row(
     Raises
     ------
     ValueError
-        For a name that is not an identifier, a non-numeric bound, both ``equals`` and a
-        bound, ``at_least > at_most``, or a bound on a value that is not a real number.
+        For a name that is not an identifier, a label that is not a string, a NaN value, a
+        non-numeric bound, both ``equals`` and a bound, ``at_least > at_most``, a bound on a
+        value that is not a real number, an ``equals`` that is not a single value, or a
+        ``fmt`` that cannot format the value or its bound.
     """
     if name is not None and (not isinstance(name, str) or not name.isidentifier()):
         raise ValueError(f"name must be an identifier or None, got {name!r}")
@@ -209,6 +227,8 @@ def row(
         if name is None:
             raise ValueError("a row without a name needs a label")
         label = name
+    if not isinstance(label, str):
+        raise ValueError(f"label must be a string, got {label!r}")
     value = plain(value)
     low, high = _bound("at_least", at_least), _bound("at_most", at_most)
     if equals is not _UNSET and (low is not None or high is not None):
@@ -221,21 +241,29 @@ def row(
         raise ValueError(f"{label}: a bound needs a real number, got {value!r}")
     if isinstance(value, float) and math.isnan(value):
         raise ValueError(f"{label} is NaN")
-    return Row(name, value, label, fmt, low, high, plain(equals))
+    if equals is not _UNSET:
+        equals = plain(equals)
+        if isinstance(equals, np.ndarray | list | tuple | dict | set):
+            raise ValueError(f"{label}: equals must be a single value, got {equals!r}")
+    result = Row(name, value, label, fmt, low, high, equals)
+    try:  # fail here, before report() glues anything, rather than halfway through it
+        result.formatted(), result.bound()
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{label}: fmt={fmt!r} cannot format {value!r} or its bound: {error}"
+                         ) from None
+    return result
 
 
 def markdown_table(rows: Sequence[Row], title: str | None = None) -> str:
-    """The rows as a Markdown table (quantity, value, and the checked bound if any)."""
+    """The rows as a Markdown table (quantity, value, and the claim checked, if any)."""
     checked = any(r.bound() for r in rows)
-    head = "| quantity | value |" + (" checked |" if checked else "")
+    head = "| quantity | value |" + (" claim |" if checked else "")
     rule = "|---|---:|" + ("---|" if checked else "")
     lines = [f"**{title}**", ""] if title else []
     lines += [head, rule]
     for r in rows:
-        cells = [r.label.replace("|", "\\|"), r.formatted()]
-        if checked:
-            cells.append(r.bound())
-        lines.append("| " + " | ".join(cells) + " |")
+        cells = [r.label, r.formatted()] + ([r.bound()] if checked else [])
+        lines.append("| " + " | ".join(_markdown_cell(c) for c in cells) + " |")
     return "\n".join(lines)
 
 
@@ -247,7 +275,8 @@ def text_table(rows: Sequence[Row], title: str | None = None) -> str:
     lines = [title] if title else []
     for r, v in zip(rows, values, strict=True):
         bound = r.bound()
-        lines.append(f"{r.label:<{width}}  {v:>{vwidth}}" + (f"  ({bound})" if bound else ""))
+        claim = f"  (claim: {bound})" if bound else ""
+        lines.append(f"{r.label:<{width}}  {v:>{vwidth}}{claim}")
     return "\n".join(lines)
 
 
@@ -275,6 +304,8 @@ def report(title: str | None, rows: Sequence[Row], show: bool = True) -> None:
     ValueError
         For an empty ``rows``, an item that is not a :class:`Row`, or a repeated name.
     """
+    if isinstance(rows, Row) or not isinstance(rows, Sequence):
+        raise ValueError("rows must be a list of rows: report(title, [row(...), ...])")
     rows = list(rows)
     if not rows:
         raise ValueError("report needs at least one row")
@@ -302,8 +333,9 @@ def check(condition: Any, claim: str) -> None:
 
     Parameters
     ----------
-    condition : Any
-        Truthy when the claim holds (a NumPy bool is fine; an array is refused).
+    condition : bool or numpy.bool_
+        True when the claim holds. Anything else (a list, a number, NaN, a string, an array)
+        is refused, so that a slip such as ``check([False], ...)`` cannot pass.
     claim : str
         The claim in words, e.g. ``"every masked run beats every unmasked run"``.
 
@@ -312,9 +344,12 @@ def check(condition: Any, claim: str) -> None:
     AssertionError
         ``"claim does not hold: <claim>"`` when ``condition`` is false.
     ValueError
-        If ``condition`` is an array with more than one element (ambiguous truth).
+        If ``condition`` is not a bool (use ``.all()`` or ``.any()`` on an array).
     """
-    if isinstance(condition, np.ndarray) and condition.size != 1:
-        raise ValueError("condition must be one truth value, not an array: use .all() or .any()")
+    if isinstance(condition, np.ndarray) and condition.shape == () and condition.dtype == bool:
+        condition = condition.item()
+    if not isinstance(condition, bool | np.bool_):
+        raise ValueError(f"condition must be a bool, got {condition!r}: use .all() or .any() "
+                         "on an array, or a comparison")
     if not bool(condition):
         raise AssertionError(f"claim does not hold: {claim}")

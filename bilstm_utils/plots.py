@@ -81,6 +81,8 @@ def plot_seed_curves(
 ):
     """One line per arm: the mean over seeds, with a band from the lowest to the highest seed.
 
+    The title gets the line "mean of n seeds; band: lowest to highest seed" (n of the first arm).
+
     Parameters
     ----------
     curves : mapping of str to array_like, shape (n_seeds, n_points)
@@ -108,13 +110,14 @@ def plot_seed_curves(
         if values.ndim != 2 or values.size == 0:
             raise ValueError(f"{label!r}: expected shape (n_seeds, n_points), got {values.shape}")
         x = np.arange(1, values.shape[1] + 1)
-        line = ax.plot(x, values.mean(axis=0), marker=marker, ms=4,
-                       label=f"{label} (mean of {len(values)} seeds; band: lowest to highest)")
+        line = ax.plot(x, values.mean(axis=0), marker=marker, ms=4, label=label)
         ax.fill_between(x, values.min(axis=0), values.max(axis=0), alpha=0.2,
                         color=line[0].get_color(), lw=0)
+    n_seeds = len(next(iter(curves.values())))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    ax.set_title(f"{title}\n(line: mean of {n_seeds} seeds; band: lowest to highest seed)",
+                 fontsize=10)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     return ax

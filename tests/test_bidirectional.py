@@ -276,3 +276,37 @@ def test_plot_task_accuracies():
     with pytest.raises(ValueError, match="interval"):
         plot_task_accuracies(acc, {"a": "a"}, {"uni": "U"}, (0.6, 0.4))
     plt.close("all")
+
+
+def test_keras_facts_chapter_3_teaches(tmp_path):
+    """Three behaviours of Keras the chapter states (checked on 3.12 and 3.15): use_cudnn is
+    not saved, Bidirectional's weights= argument is ignored, and a hand-built layer matches
+    Bidirectional under a mask only with zero_output_for_mask=True."""
+    model = keras.Sequential([keras.Input((None, 3)),
+                              keras.layers.Bidirectional(keras.layers.LSTM(4, use_cudnn=False))])
+    assert model.layers[0].forward_layer.use_cudnn is False
+    assert keras.models.clone_model(model).layers[0].forward_layer.use_cudnn == "auto"
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert loaded.layers[0].forward_layer.use_cudnn == "auto"
+    assert loaded.layers[0].backward_layer.use_cudnn == "auto"
+
+    reference = keras.layers.Bidirectional(keras.layers.LSTM(4, return_sequences=True))
+    x = np.random.default_rng(0).normal(size=(2, 5, 3)).astype("float32")
+    mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], bool)
+    expected = np.asarray(reference(x, mask=mask))
+    ignored = keras.layers.Bidirectional(keras.layers.LSTM(4, return_sequences=True),
+                                         weights=[np.full(w.shape, 0.1, "float32")
+                                                  for w in reference.get_weights()])
+    ignored.build((None, 5, 3))
+    assert not np.allclose(ignored.get_weights()[0], 0.1)
+
+    for zero_output, matches in ((True, True), (False, False)):
+        forward = keras.layers.LSTM(4, return_sequences=True, zero_output_for_mask=zero_output)
+        backward = keras.layers.LSTM(4, return_sequences=True, go_backwards=True,
+                                     zero_output_for_mask=zero_output)
+        forward.build(x.shape), backward.build(x.shape)
+        forward.set_weights(reference.forward_layer.get_weights())
+        backward.set_weights(reference.backward_layer.get_weights())
+        hand = np.concatenate([forward(x, mask=mask), np.flip(backward(x, mask=mask), 1)], -1)
+        assert np.allclose(hand, expected, atol=1e-6) == matches

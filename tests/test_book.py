@@ -115,7 +115,8 @@ def test_chapter_ends_with_summary_and_solved_exercises(path):
     assert exercises is not None and exercises >= summary, "no '## Exercises' after the summary"
     solutions = [  # hide-cell (the form: code and answer collapse) or hide-input (older chapters)
         c for c in nb["cells"][exercises:]
-        if c["cell_type"] == "code" and {"hide-cell", "hide-input"} & set(c["metadata"].get("tags", []))
+        if c["cell_type"] == "code"
+        and {"hide-cell", "hide-input"} & set(c["metadata"].get("tags", []))
     ]
     assert len(solutions) >= 3, "at least three exercises with a worked, toggled solution"
     for cell in solutions:
@@ -160,5 +161,8 @@ def test_build_has_no_warnings(built_book):
     for chapter in CHAPTER_IDS:
         assert (built_book["html"] / "chapters" / f"{chapter}.html").is_file()
     assert "WARNING" not in built_book["log"]
+    for chapter in CHAPTER_IDS:  # the results tables of book.report render as HTML tables
+        html = (built_book["html"] / "chapters" / f"{chapter}.html").read_text()
+        assert "| quantity |" not in html, f"{chapter}: a results table shows as raw Markdown"
     api = (built_book["html"] / "api.html").read_text()
     assert "load_imdb" in api and "lstm_step" in api  # autodoc ran

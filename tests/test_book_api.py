@@ -33,7 +33,8 @@ def test_report_glues_shows_and_returns_the_values(capsys, monkeypatch):
     markdown, text = bundle["text/markdown"], bundle["text/plain"]
     assert "**Accuracy**" in markdown and "| future task, LSTM(32) | 0.502 | ≤ 0.600 |" in markdown
     assert "| seeds | 3 | = 3 |" in markdown and "| verdict | below |  |" in markdown
-    assert "0.502" in text and "(≥ 0.950)" in text
+    assert "0.502" in text and "(claim: ≥ 0.950)" in text
+    assert "| quantity | value | claim |" in markdown
 
 
 def test_report_states_every_broken_claim(monkeypatch):
@@ -180,7 +181,7 @@ def test_compare_paired_rejects_bad_input():
     a = np.ones((3, 10))
     with pytest.raises(ValueError, match="same examples"):
         compare_paired(a, np.ones((3, 11)))
-    with pytest.raises(ValueError, match="one row per seed"):
+    with pytest.raises(ValueError, match="same number of seeds"):
         compare_paired(a, np.ones((2, 10)))
     with pytest.raises(ValueError, match="finite"):
         compare_paired(a, np.full((3, 10), np.nan))
@@ -192,3 +193,135 @@ def test_compare_paired_rejects_bad_input():
         compare_paired(a, a, level=1.5)
     with pytest.raises(ValueError, match="no examples"):
         compare_paired(np.ones((3, 0)), np.ones((3, 0)))
+
+
+# --- Faults a new user found, each with the input that exposed it -----------------------------
+
+
+def test_table_cells_escape_pipes_dollars_and_newlines():
+    r = row("v", "x|y", "cost $5 vs $7\nper run")
+    table = book.markdown_table([r])
+    assert "x\\|y" in table and "\\$5 vs \\$7 per run" in table
+    assert table.splitlines()[-1].count(" | ") == 1  # still two cells
+
+
+def test_failure_message_shows_value_and_bound_at_full_precision():
+    message = row("x", 0.954, "acc", fmt=".2f", at_least=0.955).failure()
+    assert "acc = 0.954" in message and "≥ 0.955" in message
+    assert row("x", np.float32(0.95), "acc", at_least=0.95).failure() is not None
+    assert "0.949999988" in row("x", np.float32(0.95), "acc", at_least=0.95).failure()
+
+
+def test_integer_bounds_stay_integers():
+    assert row("n", 5, fmt="d", at_least=1).bound() == "≥ 1"
+    assert row("n", 1_500_000, at_least=1_000_000).bound() == "≥ 1,000,000"
+    assert row("n", 3, at_least=np.array(2)).bound() == "≥ 2"  # a 0-d array bound
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"name": "a", "value": 1.5, "fmt": ".3q"}, "cannot format"),
+    ({"name": "a", "value": "word", "fmt": ".3f"}, "cannot format"),
+    ({"name": "a", "value": 1, "label": 42}, "label"),
+    ({"name": "a", "value": 1, "equals": np.array([1, 2])}, "single value"),
+])
+def test_row_checks_fmt_label_and_equals_before_anything_is_glued(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        row(**kwargs)
+
+
+def test_equals_does_not_confuse_bools_and_numbers():
+    assert row("b", 1, equals=True).failure() is not None
+    assert row("b", True, equals=1).failure() is not None
+    assert row("b", True, equals=True).failure() is None
+
+
+@pytest.mark.parametrize("condition", [[False], float("nan"), "False", 1, None])
+def test_check_refuses_what_is_not_a_bool(condition):
+    with pytest.raises(ValueError, match="bool"):
+        check(condition, "a claim")
+    check(np.array(True), "a 0-d boolean array is a bool")
+
+
+def test_report_needs_a_list_of_rows():
+    with pytest.raises(ValueError, match="list of rows"):
+        report("T", row("a", 1), show=False)
+
+
+def test_glue_without_myst_nb_shows_a_word_without_quotes(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_myst(name, *args, **kwargs):
+        if name.startswith("myst_nb"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    shown = []
+    monkeypatch.setattr(builtins, "__import__", no_myst)
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(repr(obj)))
+    book.glue("w", "BiLSTM", display=True)
+    assert shown == ["BiLSTM"]
+
+
+def test_compare_paired_refuses_undefined_metrics_and_bad_arguments():
+    def f1(sums, counts):
+        tp, fp, fn = sums[..., 0], sums[..., 1], sums[..., 2]
+        return 2 * tp / (2 * tp + fp + fn)
+
+    zeros = np.zeros((3, 50, 3))
+    with pytest.raises(ValueError, match="undefined"):
+        compare_paired(zeros, zeros, metric=f1)
+    with pytest.raises(ValueError, match="at least one seed"):
+        compare_paired(np.ones((0, 10)), np.ones((0, 10)))
+    with pytest.raises(ValueError, match="needs a metric"):
+        compare_paired(np.ones((3, 10, 2)), np.ones((3, 10, 2)))
+    with pytest.raises(ValueError, match="one score per seed"):
+        compare_paired(np.ones((3, 30)), np.ones((3, 30)), metric=lambda s, c: 0.5)
+    with pytest.raises(ValueError, match="level"):
+        compare_paired(np.ones((3, 10)), np.ones((3, 10)), level="0.95")
+    with pytest.raises(ValueError, match="seed"):
+        compare_paired(np.ones((3, 10)), np.ones((3, 10)), seed=-1)
+    with pytest.raises(ValueError, match="comparable"):
+        compare_paired(np.ones((3, 4)), np.ones((3, 4)), clusters=np.array(["a", None, "b", 1],
+                                                                            dtype=object))
+    with pytest.raises(ValueError, match="NaN"):
+        compare_paired(np.ones((3, 4)), np.ones((3, 4)), clusters=[1.0, np.nan, 2.0, 2.0])
+
+
+def test_compare_paired_either_arm_may_be_a_single_row_and_results_are_frozen():
+    rng = np.random.default_rng(0)
+    a = (rng.random((1, 400)) < 0.7).astype(float)
+    b = (rng.random((3, 400)) < 0.9).astype(float)
+    result = compare_paired(a, b)
+    assert result.per_seed.shape == (3,) and result.verdict == "below"
+    with pytest.raises(ValueError):
+        result.per_seed[0] = 1.0
+
+
+def test_compare_paired_warns_with_few_clusters():
+    a = np.ones((3, 30))
+    a[:, ::2] = 0
+    with pytest.warns(UserWarning, match="only 3 clusters"):
+        compare_paired(a, a[:, ::-1], clusters=np.repeat([0, 1, 2], 10))
+
+
+def test_the_interval_adds_training_and_sampling_noise():
+    # No sampling noise (every example scores the same within a seed): the interval is the
+    # t-interval over seeds.
+    a = np.stack([np.full(100, v) for v in (0.9, 0.8, 0.7)])
+    b = np.full((3, 100), 0.5)
+    result = compare_paired(a, b)
+    assert result.interval == pytest.approx(result.seed_interval)
+    # One seed: only sampling noise, a normal interval close to the percentile one.
+    rng = np.random.default_rng(3)
+    a1 = (rng.random((1, 3000)) < 0.8).astype(float)
+    b1 = (rng.random((1, 3000)) < 0.78).astype(float)
+    one = compare_paired(a1, b1)
+    assert one.seed_interval is None
+    assert one.interval == pytest.approx(one.sample_interval, abs=0.003)
+    # Both: wider than either part alone.
+    both = compare_paired(a + (rng.random((3, 100)) < 0.1), b)
+    width = lambda pair: pair[1] - pair[0]  # noqa: E731
+    assert width(both.interval) > width(both.seed_interval) * 0.99
+    assert width(both.interval) > width(both.sample_interval)
