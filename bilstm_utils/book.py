@@ -333,9 +333,10 @@ def check(condition: Any, claim: str) -> None:
 
     Parameters
     ----------
-    condition : bool or numpy.bool_
-        True when the claim holds. Anything else (a list, a number, NaN, a string, an array)
-        is refused, so that a slip such as ``check([False], ...)`` cannot pass.
+    condition : bool
+        True when the claim holds (a NumPy bool or a 0-d boolean array is fine). Anything
+        else (a list, a number, NaN, a string, a longer array) is refused, so that a slip such
+        as ``check([False], ...)`` cannot pass.
     claim : str
         The claim in words, e.g. ``"every masked run beats every unmasked run"``.
 
