@@ -306,12 +306,81 @@ def cudnn_mask_ok(mask: np.ndarray) -> bool:
     return bool(np.array_equal(mask, right_padded) and np.all(lengths > 0))
 
 
+def direction_outputs(model, tokens, layer: str = "bilstm") -> np.ndarray:
+    """The output of a classifier's bidirectional layer: ``[forward final ; backward final]``.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built model with a ``Bidirectional`` layer named ``layer`` (``merge_mode="concat"``,
+        ``return_sequences=False``).
+    tokens : array_like of int, shape (batch, time)
+        The model's input.
+    layer : str
+        The name of the bidirectional layer.
+
+    Returns
+    -------
+    ndarray, shape (batch, 2 * units)
+    """
+    import keras  # noqa: PLC0415
+
+    return np.asarray(keras.Model(model.inputs[0], model.get_layer(layer).output)(tokens))
+
+
+def one_direction_accuracy(model, tokens, labels, layer: str = "bilstm") -> dict[str, float]:
+    """Accuracy of a classifier with both directions, and with one direction's half of the
+    bidirectional output replaced by its mean over ``tokens`` (an ablation: what does the
+    classifier use?).
+
+    The layers after ``layer`` are applied to the edited features, so the model must be a
+    chain (``keras.Sequential``) whose last layer outputs P(label 1), shape (batch, 1).
+
+    Parameters
+    ----------
+    model : keras.Sequential
+    tokens : array_like of int, shape (batch, time)
+    labels : array_like of 0/1, shape (batch,)
+    layer : str
+        The name of the ``Bidirectional`` layer (``merge_mode="concat"``).
+
+    Returns
+    -------
+    dict
+        ``{"both": ..., "forward only": ..., "backward only": ...}``, accuracies in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If ``labels`` does not have one entry per sequence.
+    """
+    features = direction_outputs(model, tokens, layer)
+    labels = np.asarray(labels).reshape(-1)
+    if labels.shape[0] != features.shape[0]:
+        raise ValueError(f"labels has {labels.shape[0]} entries for {features.shape[0]} sequences")
+    units = features.shape[1] // 2
+    halves = {"forward": slice(0, units), "backward": slice(units, None)}
+    names = [lay.name for lay in model.layers]
+    after = model.layers[names.index(layer) + 1:]
+    result = {}
+    for keep in ("both", "forward", "backward"):
+        edited = features.copy()
+        for name, columns in halves.items():
+            if keep not in ("both", name):
+                edited[:, columns] = edited[:, columns].mean(axis=0)
+        for lay in after:
+            edited = lay(edited)
+        key = "both" if keep == "both" else f"{keep} only"
+        result[key] = float(np.mean((np.asarray(edited)[:, 0] > 0.5) == labels))
+    return result
+
+
 def plot_task_accuracies(
     accuracies,
     tasks,
     models,
     chance: tuple[float, float],
-    title: str = "Reading the future: unidirectional vs bidirectional",
+    title: str = "Reading the future: which layer can answer?",
     ax=None,
 ):
     """Grouped bars (mean over seeds) with each seed as a dot, and the chance band.
@@ -319,13 +388,14 @@ def plot_task_accuracies(
     Parameters
     ----------
     accuracies : mapping of (task, model) to sequence of float
-        Test accuracy of each seed of each model on each task, in [0, 1].
+        Accuracy of each seed of each model on each task, in [0, 1]. A (task, model) pair
+        that is absent is not drawn (its slot stays empty).
     tasks : mapping of str to str
         Task key to its axis label, in drawing order.
     models : mapping of str to str
         Model key to its legend label, in drawing order.
     chance : (float, float)
-        The interval in which a model that ignores the answer's token lands with 95 %
+        The interval in which a model that knows nothing about the answer lands with 95 %
         probability (drawn as a grey band).
     title : str
         The axes title.
@@ -339,31 +409,36 @@ def plot_task_accuracies(
     Raises
     ------
     ValueError
-        If a (task, model) pair has no accuracies, or ``chance`` is not an interval in [0, 1].
+        If no (task, model) pair has accuracies, or ``chance`` is not an interval in [0, 1].
     """
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    missing = [(t, m) for t in tasks for m in models if len(accuracies.get((t, m), ())) == 0]
-    if missing:
-        raise ValueError(f"no accuracy for {missing}")
+    present = [(t, m) for t in tasks for m in models if len(accuracies.get((t, m), ())) > 0]
+    if not present:
+        raise ValueError("no accuracy for any (task, model) pair")
     low, high = chance
     if not 0 <= low <= high <= 1:
         raise ValueError(f"chance must be an interval (low, high) in [0, 1], got {chance}")
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.5, 4.2))
+        _, ax = plt.subplots(figsize=(7.5, 4.4))
     positions = np.arange(len(tasks))
     width = 0.8 / len(models)
     ax.axhspan(low, high, color="grey", alpha=0.35, lw=0,
                label=f"chance, 95 % band ({low:.3f} to {high:.3f})")
     for k, (key, label) in enumerate(models.items()):
         offset = (k - (len(models) - 1) / 2) * width
-        runs = [np.asarray(accuracies[task, key], dtype=float) for task in tasks]
-        bars = ax.bar(positions + offset, [r.mean() for r in runs], width=width, alpha=0.8,
-                      label=f"{label} (bar: mean; dots: {len(runs[0])} seeds)")
-        ax.bar_label(bars, fmt="%.3f", fontsize=8, padding=2)
-        spread = np.linspace(-width / 4, width / 4, runs[0].size) if runs[0].size > 1 else [0.0]
-        for p, r in zip(positions + offset, runs, strict=True):
-            ax.plot(p + np.asarray(spread)[: r.size], r, "o", color="black", ms=3)
+        drawn = [(p, np.asarray(accuracies[task, key], dtype=float))
+                 for p, task in zip(positions + offset, tasks, strict=True)
+                 if (task, key) in present]
+        if not drawn:
+            continue
+        n_seeds = len(drawn[0][1])
+        bars = ax.bar([p for p, _ in drawn], [r.mean() for _, r in drawn], width=width,
+                      alpha=0.8, label=f"{label} (bar: mean; dots: {n_seeds} seeds)")
+        ax.bar_label(bars, fmt="%.3f", fontsize=7, padding=2)
+        for p, r in drawn:
+            spread = np.linspace(-width / 4, width / 4, r.size) if r.size > 1 else np.zeros(1)
+            ax.plot(p + spread, r, "o", color="black", ms=3)
     ax.set_xticks(positions, list(tasks.values()))
     ax.set_ylabel("held-out accuracy (share of labelled positions right)")
     ax.set_xlabel("task")

@@ -1,6 +1,7 @@
 """The book's one rule for comparing two models: paired over seeds, clustered over test units.
 
-Two arms A and B that share their training seeds (the same initialisation and batch order) are
+Two arms A and B that share their training seeds (the same batch order, and the same initial
+weights where their architectures match) are
 compared seed by seed: :math:`d_s = m(A_s) - m(B_s)` for a metric :math:`m` on the same
 evaluation set. Two sources of noise move the difference :math:`\\bar d` (the mean over seeds):
 
@@ -13,12 +14,13 @@ evaluation set. Two sources of noise move the difference :math:`\\bar d` (the me
   and every seed.
 
 The interval adds the two variances, :math:`\\bar d \\pm q\\sqrt{s^2/n + v_{boot}}`, with
-:math:`q` the Student quantile on :math:`n - 1` degrees of freedom (conservative: it is never
-narrower than the interval of either part alone; with one seed, the normal quantile). The
-verdict is
+:math:`q` the Student quantile on the Welch–Satterthwaite degrees of freedom
+:math:`(s^2/n + v_{boot})^2 (n - 1) / (s^2/n)^2`, the bootstrap variance counted as known:
+:math:`n - 1` when training noise dominates, many when sampling noise does (Satterthwaite
+1946, https://doi.org/10.2307/3002019). With one seed on both sides only the sampling noise is
+counted, with the normal quantile. The verdict is
 ``"above"`` (A better) or ``"below"`` when this interval excludes zero, and ``"within noise"``
-otherwise. With one seed on both sides only the sampling noise is counted (the book compares
-three seeds or more). A deterministic arm (a linear baseline) is passed with one row and
+otherwise (the book compares three seeds or more). A deterministic arm (a linear baseline) is passed with one row and
 compared with every seed of the other. The two parts are reported too: the *t* interval over
 seeds alone and the percentile interval of the bootstrap alone.
 
@@ -259,7 +261,7 @@ def compare_paired(
     sample_interval = (float(np.quantile(draws, alpha)), float(np.quantile(draws, 1 - alpha)))
     seed_var = float(per_seed.var(ddof=1) / per_seed.size) if per_seed.size >= 2 else 0.0
     total_var = seed_var + float(draws.var(ddof=1))
-    df = per_seed.size - 1 if per_seed.size >= 2 else np.inf
+    df = total_var**2 * (per_seed.size - 1) / seed_var**2 if seed_var > 0 else np.inf
     half = float(sp_stats.t.ppf(0.5 + level / 2, df) * np.sqrt(total_var))
     interval = (difference - half, difference + half)
     if interval[0] > 0:

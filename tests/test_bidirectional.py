@@ -15,6 +15,8 @@ from bilstm_utils.bidirectional import (  # noqa: E402
     MERGE_MODES,
     bidirectional_lstm_forward,
     cudnn_mask_ok,
+    direction_outputs,
+    one_direction_accuracy,
     lstm_read,
     merge,
     plot_task_accuracies,
@@ -227,28 +229,33 @@ def test_bidirectional_keeps_use_cudnn():
 
 
 def test_chapter_3_bidirectional_is_the_package_function(data):
-    """The twelve lines chapter 3 writes on the page compute what the package's tested
-    function computes (the d2l-style contract between a chapter and its package)."""
-    import ast
+    """The dozen lines chapter 3 writes on the page (and the masked version of its exercise 1)
+    compute what the package's tested function computes (the d2l-style contract between a
+    chapter and its package)."""
     import json
     from pathlib import Path
 
     nb = json.loads((Path(__file__).parents[1] / "chapters" / "03_bidirectional.ipynb")
                     .read_text())
     sources = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
-    (source,) = [s for s in sources if s.startswith("def bidirectional(")]
-    ast.parse(source)
     namespace = {"np": np, "lstm_forward": lstm_forward}
-    exec(source, namespace)  # noqa: S102
-    chapter = namespace["bidirectional"]
+    for prefix in ("def bidirectional(", "def bidirectional_masked("):
+        (source,) = [s for s in sources if s.startswith(prefix)]
+        exec(source.split("\n\n\nmask =")[0], namespace)  # noqa: S102 (the definition only)
     x, mask, fw, bw = data
     post_mask = np.ones(mask.shape, bool)
     post_mask[0, 4:] = False
     for merge_mode in MERGE_MODES:
         for return_sequences in (True, False):
+            ours = namespace["bidirectional"](x, fw, bw, merge_mode, return_sequences)
+            reference = bidirectional_lstm_forward(x, fw, bw, merge_mode, return_sequences)
+            for a, b in zip(_as_list(ours), _as_list(reference), strict=True):
+                np.testing.assert_allclose(a, b, atol=1e-6)
             for m in (None, mask, post_mask):
-                ours = chapter(x, fw, bw, merge_mode, return_sequences, m)
-                reference = bidirectional_lstm_forward(x, fw, bw, merge_mode, return_sequences, m)
+                ours = namespace["bidirectional_masked"](x, fw, bw, merge_mode,
+                                                         return_sequences, m)
+                reference = bidirectional_lstm_forward(x, fw, bw, merge_mode, return_sequences,
+                                                       m)
                 for a, b in zip(_as_list(ours), _as_list(reference), strict=True):
                     np.testing.assert_allclose(a, b, atol=1e-6)
 
@@ -273,6 +280,10 @@ def test_plot_task_accuracies():
         assert not legend_box.overlaps(bar.get_window_extent())
     with pytest.raises(ValueError, match="no accuracy"):
         plot_task_accuracies({}, {"a": "a"}, {"uni": "U"}, (0.4, 0.6))
+    partial = {k: v for k, v in acc.items() if k != ("b", "uni")}  # an arm left out of a task
+    ax = plot_task_accuracies(partial, {"a": "task a", "b": "task b"}, {"uni": "U", "bi": "B"},
+                              (0.49, 0.51))
+    assert len([p for p in ax.patches if p.get_width() < 1]) == 3
     with pytest.raises(ValueError, match="interval"):
         plot_task_accuracies(acc, {"a": "a"}, {"uni": "U"}, (0.6, 0.4))
     plt.close("all")
@@ -301,7 +312,12 @@ def test_keras_facts_chapter_3_teaches(tmp_path):
     ignored.build((None, 5, 3))
     assert not np.allclose(ignored.get_weights()[0], 0.1)
 
-    for zero_output, matches in ((True, True), (False, False)):
+    import tensorflow as tf
+
+    # On a CPU (the generic loop) a standalone LSTM repeats its last output at masked steps;
+    # cuDNN writes zeros there, so on a GPU both settings match.
+    on_gpu = bool(tf.config.list_logical_devices("GPU"))
+    for zero_output, matches in ((True, True), (False, on_gpu)):
         forward = keras.layers.LSTM(4, return_sequences=True, zero_output_for_mask=zero_output)
         backward = keras.layers.LSTM(4, return_sequences=True, go_backwards=True,
                                      zero_output_for_mask=zero_output)
@@ -310,3 +326,29 @@ def test_keras_facts_chapter_3_teaches(tmp_path):
         backward.set_weights(reference.backward_layer.get_weights())
         hand = np.concatenate([forward(x, mask=mask), np.flip(backward(x, mask=mask), 1)], -1)
         assert np.allclose(hand, expected, atol=1e-6) == matches
+
+
+def test_one_direction_accuracy_replaces_one_half_by_its_mean():
+    bilstm_utils.set_seed(0)
+    model = keras.Sequential([
+        keras.Input((None,), dtype="int32"),
+        keras.layers.Embedding(9, 4, mask_zero=True),
+        keras.layers.Bidirectional(keras.layers.LSTM(3), name="bilstm"),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ])
+    tokens = np.array([[1, 2, 3, 0], [4, 5, 0, 0], [6, 7, 8, 1], [2, 2, 0, 0]])
+    labels = np.array([1, 0, 1, 0])
+    features = direction_outputs(model, tokens)
+    assert features.shape == (4, 6)
+    dense = model.layers[-1]
+    kernel, bias = dense.get_weights()
+    only_forward = features.copy()
+    only_forward[:, 3:] = features[:, 3:].mean(axis=0)
+    expected = ((only_forward @ kernel + bias)[:, 0] > 0) == labels
+    result = one_direction_accuracy(model, tokens, labels)
+    assert set(result) == {"both", "forward only", "backward only"}
+    assert result["forward only"] == pytest.approx(expected.mean())
+    full = (np.asarray(model(tokens))[:, 0] > 0.5) == labels
+    assert result["both"] == pytest.approx(full.mean())
+    with pytest.raises(ValueError, match="entries"):
+        one_direction_accuracy(model, tokens, labels[:3])
