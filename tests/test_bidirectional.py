@@ -16,9 +16,9 @@ from bilstm_utils.bidirectional import (  # noqa: E402
     bidirectional_lstm_forward,
     cudnn_mask_ok,
     direction_outputs,
-    one_direction_accuracy,
     lstm_read,
     merge,
+    one_direction_accuracy,
     plot_task_accuracies,
     plot_time_alignment,
 )
