@@ -379,7 +379,7 @@ def plot_task_accuracies(
     accuracies,
     tasks,
     models,
-    chance: tuple[float, float],
+    chance,
     title: str = "Reading the future: which layer can answer?",
     ax=None,
 ):
@@ -394,9 +394,10 @@ def plot_task_accuracies(
         Task key to its axis label, in drawing order.
     models : mapping of str to str
         Model key to its legend label, in drawing order.
-    chance : (float, float)
+    chance : (float, float) or mapping of str to (float, float)
         The interval in which a model that knows nothing about the answer lands with 95 %
-        probability (drawn as a grey band).
+        probability, drawn as a grey band: one for all tasks, or one per task key (drawn
+        behind that task's bars).
     title : str
         The axes title.
     ax : matplotlib Axes, optional
@@ -409,22 +410,30 @@ def plot_task_accuracies(
     Raises
     ------
     ValueError
-        If no (task, model) pair has accuracies, or ``chance`` is not an interval in [0, 1].
+        If no (task, model) pair has accuracies, or a chance band is not an interval in
+        [0, 1], or a per-task mapping lacks a task.
     """
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     present = [(t, m) for t in tasks for m in models if len(accuracies.get((t, m), ())) > 0]
     if not present:
         raise ValueError("no accuracy for any (task, model) pair")
-    low, high = chance
-    if not 0 <= low <= high <= 1:
-        raise ValueError(f"chance must be an interval (low, high) in [0, 1], got {chance}")
+    bands = dict(chance) if isinstance(chance, dict) else {task: chance for task in tasks}
+    missing_bands = [t for t in tasks if t not in bands]
+    if missing_bands:
+        raise ValueError(f"no chance band for {missing_bands}")
+    for task, (low, high) in bands.items():
+        if not 0 <= low <= high <= 1:
+            raise ValueError(f"chance must be an interval (low, high) in [0, 1], got {task}: "
+                             f"{(low, high)}")
     if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 4.4))
     positions = np.arange(len(tasks))
     width = 0.8 / len(models)
-    ax.axhspan(low, high, color="grey", alpha=0.35, lw=0,
-               label=f"chance, 95 % band ({low:.3f} to {high:.3f})")
+    for k, (position, task) in enumerate(zip(positions, tasks, strict=True)):
+        low, high = bands[task]
+        ax.fill_between([position - 0.45, position + 0.45], low, high, color="grey", alpha=0.35,
+                        lw=0, label="chance, 95 % band of each task" if k == 0 else None)
     for k, (key, label) in enumerate(models.items()):
         offset = (k - (len(models) - 1) / 2) * width
         drawn = [(p, np.asarray(accuracies[task, key], dtype=float))
@@ -432,9 +441,8 @@ def plot_task_accuracies(
                  if (task, key) in present]
         if not drawn:
             continue
-        n_seeds = len(drawn[0][1])
         bars = ax.bar([p for p, _ in drawn], [r.mean() for _, r in drawn], width=width,
-                      alpha=0.8, label=f"{label} (bar: mean; dots: {n_seeds} seeds)")
+                      alpha=0.8, label=f"{label} (bar: mean; dots: seeds)")
         ax.bar_label(bars, fmt="%.3f", fontsize=7, padding=2)
         for p, r in drawn:
             spread = np.linspace(-width / 4, width / 4, r.size) if r.size > 1 else np.zeros(1)

@@ -286,6 +286,11 @@ def test_plot_task_accuracies():
     assert len([p for p in ax.patches if p.get_width() < 1]) == 3
     with pytest.raises(ValueError, match="interval"):
         plot_task_accuracies(acc, {"a": "a"}, {"uni": "U"}, (0.6, 0.4))
+    with pytest.raises(ValueError, match="no chance band"):
+        plot_task_accuracies(acc, {"a": "a", "b": "b"}, {"uni": "U"}, {"a": (0.4, 0.6)})
+    ax = plot_task_accuracies(acc, {"a": "a", "b": "b"}, {"uni": "U"},
+                              {"a": (0.49, 0.51), "b": (0.45, 0.55)})
+    assert len(ax.collections) == 2  # one band per task
     plt.close("all")
 
 
