@@ -1,4 +1,4 @@
-"""What a BiLSTM has to beat, and how to tell two classifiers apart (chapter 4).
+"""What a recurrent model has to beat, and how to tell two classifiers apart (chapters 1, 4).
 
 - :func:`build_tfidf_logistic`: logistic regression on TF-IDF word unigrams and bigrams
   (scikit-learn), the classic strong linear baseline for IMDB. Wang & Manning's NBSVM-bi
@@ -8,6 +8,8 @@
   by SciPy's binomial test.
 - :func:`tfidf_token_scores`: the linear model's logit split exactly over a review's words,
   to compare with a neural model's attributions (chapter 5).
+- :func:`ngram_nats`: a smoothed n-gram model's per-symbol loss, the count baseline for a
+  character-level language model (chapter 1).
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-__all__ = ["McNemarResult", "build_tfidf_logistic", "mcnemar_test", "tfidf_token_scores"]
+__all__ = [
+    "McNemarResult", "build_tfidf_logistic", "mcnemar_test", "ngram_nats", "tfidf_token_scores",
+]
 
 
 def _default_preprocessor(text: str) -> str:
@@ -209,3 +213,93 @@ def tfidf_token_scores(pipeline: Pipeline, tokens: Sequence[str],
         for t in positions:
             scores[t] += share
     return scores
+
+
+def _encode_contexts(ids: np.ndarray, order: int, n_symbols: int) -> np.ndarray:
+    """Integer code of the ``order`` symbols before each position of ``ids`` (padded with 0)."""
+    padded = np.concatenate([np.zeros(order, dtype=np.int64), ids.astype(np.int64)])
+    code = np.zeros(len(ids), dtype=np.int64)
+    for j in range(order):  # oldest symbol first
+        code = code * n_symbols + padded[j: j + len(ids)]
+    return code
+
+
+def ngram_nats(
+    train_ids,
+    test_ids,
+    order: int,
+    n_symbols: int,
+    discount: float = 0.75,
+) -> np.ndarray:
+    """Per-symbol loss of a smoothed n-gram model: interpolated absolute discounting.
+
+    The model predicts each symbol from the ``order`` symbols before it, counted in the
+    training stream, and interpolates with the model of one order less down to a uniform
+    distribution (Ney, Essen and Kneser, 1994, https://doi.org/10.1006/csla.1994.1001):
+
+    .. math::
+
+        P_k(c \\mid h) =
+        \\frac{\\max(n(h, c) - D, 0) + D\\, N_{1+}(h)\\, P_{k-1}(c \\mid h')}{n(h)},
+
+    where :math:`h'` drops the oldest symbol of :math:`h`, :math:`N_{1+}(h)` is the number of
+    distinct symbols seen after :math:`h`, and an unseen context uses :math:`P_{k-1}` alone.
+    Both streams are padded on the left with symbol 0, so the first symbols have short
+    histories. The classic count baseline for a character-level language model.
+
+    Parameters
+    ----------
+    train_ids, test_ids : array_like of int, shape (n_train,), (n_test,)
+        Symbol streams, values in ``[0, n_symbols)``.
+    order : int
+        Context length, 0 (unigram) or more; ``n_symbols ** (order + 1)`` must fit in int64.
+    n_symbols : int
+        Alphabet size, at least 2.
+    discount : float
+        The discount :math:`D`, in (0, 1).
+
+    Returns
+    -------
+    ndarray of float, shape (n_test,)
+        :math:`-\\ln P(\\text{test symbol} \\mid \\text{its history})` in nats.
+
+    Raises
+    ------
+    ValueError
+        For symbols out of range, an empty stream, a bad order, alphabet size or discount.
+    """
+    train = np.asarray(train_ids)
+    test = np.asarray(test_ids)
+    if isinstance(order, bool) or not isinstance(order, int | np.integer) or order < 0:
+        raise ValueError(f"order must be a non-negative integer, got {order!r}")
+    if isinstance(n_symbols, bool) or not isinstance(n_symbols, int | np.integer) or n_symbols < 2:
+        raise ValueError(f"n_symbols must be an integer >= 2, got {n_symbols!r}")
+    if not 0 < discount < 1:
+        raise ValueError(f"discount must be in (0, 1), got {discount!r}")
+    if float(n_symbols) ** (order + 1) >= 2.0**62:
+        raise ValueError(f"n_symbols ** (order + 1) is too large for int64 codes: order {order}")
+    for name, stream in (("train_ids", train), ("test_ids", test)):
+        if stream.ndim != 1 or stream.size == 0 or not np.issubdtype(stream.dtype, np.integer):
+            raise ValueError(f"{name} must be a non-empty 1-D integer array")
+        if stream.min() < 0 or stream.max() >= n_symbols:
+            raise ValueError(f"{name} has symbols outside [0, {n_symbols})")
+    # Order 0 interpolates with the uniform distribution.
+    counts = np.bincount(train, minlength=n_symbols).astype(float)
+    seen = np.count_nonzero(counts)
+    prob = (np.maximum(counts[test] - discount, 0) + discount * seen / n_symbols) / len(train)
+    for k in range(1, order + 1):
+        h_train = _encode_contexts(train, k, n_symbols)
+        h_test = _encode_contexts(test, k, n_symbols)
+        pairs, pair_counts = np.unique(h_train * n_symbols + train, return_counts=True)
+        contexts, first = np.unique(pairs // n_symbols, return_index=True)
+        context_total = np.add.reduceat(pair_counts, first).astype(float)
+        context_types = np.diff(np.append(first, len(pairs))).astype(float)
+        at = np.minimum(np.searchsorted(contexts, h_test), len(contexts) - 1)
+        known = contexts[at] == h_test
+        wanted = h_test * n_symbols + test
+        at_pair = np.minimum(np.searchsorted(pairs, wanted), len(pairs) - 1)
+        n_hc = np.where(pairs[at_pair] == wanted, pair_counts[at_pair], 0).astype(float)
+        total, types = context_total[at], context_types[at]
+        mixed = (np.maximum(n_hc - discount, 0) + discount * types * prob) / total
+        prob = np.where(known, mixed, prob)
+    return -np.log(prob)
