@@ -85,6 +85,7 @@ def plot_gradient_norms(
     curves: Mapping[str, np.ndarray],
     title: str = "Gradient of the last state with respect to earlier inputs",
     ax: plt.Axes | None = None,
+    relative: bool = False,
 ) -> plt.Axes:
     """Plot several :func:`gradient_norms` curves against distance, on a log scale.
 
@@ -96,19 +97,34 @@ def plot_gradient_norms(
         The axes title.
     ax : matplotlib Axes, optional
         Where to draw; a new figure when omitted.
+    relative : bool
+        Divide each curve by its value at ``d = 0`` (the gradient from the last input), so that
+        the plot shows the ratios of :func:`gradient_ratio`.
 
     Returns
     -------
     matplotlib Axes
+
+    Raises
+    ------
+    ValueError
+        If ``curves`` is empty, or ``relative`` and a curve is zero at ``d = 0``.
     """
     if not curves:
         raise ValueError("curves is empty: pass at least one label -> norms entry")
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
     for label, norms in curves.items():
+        norms = np.asarray(norms, dtype=float)
+        if relative:
+            if not norms[0] > 0:
+                raise ValueError(f"{label!r}: the norm at d = 0 is {norms[0]}, cannot divide by it")
+            norms = norms / norms[0]
         ax.semilogy(np.arange(len(norms)), norms, label=label)
     ax.set_xlabel(r"distance $d$ (steps before the last one)")
-    ax.set_ylabel(r"$\|\partial h_{T-1} / \partial x_{T-1-d}\|_F$ (log scale)")
+    norm = r"\|\partial h_{T-1} / \partial x_{T-1-d}\|_F"
+    ax.set_ylabel(rf"${norm} \,/\, \|\partial h_{{T-1}} / \partial x_{{T-1}}\|_F$ (log scale)"
+                  if relative else rf"${norm}$ (log scale)")
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
