@@ -261,6 +261,25 @@ def test_gradient_norms_match_a_linear_recurrence():
     plt.close("all")
 
 
+def test_gradient_norms_of_a_keras_lstm_match_an_eager_jacobian():
+    # gradient_norms traces the Jacobian in a tf.function; it must equal the eager one.
+    import keras
+    import tensorflow as tf
+
+    layer = keras.layers.LSTM(3)
+    x = np.random.default_rng(1).normal(size=(2, 5, 4)).astype("float32")
+    layer.build((None, None, 4))
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        h = layer(xt)
+    jac = tape.batch_jacobian(h, xt).numpy()
+    expected = np.sqrt((jac**2).sum(axis=(1, 3))).mean(axis=0)[::-1]
+    np.testing.assert_allclose(gradients.gradient_norms(layer, x), expected, rtol=1e-5)
+    with pytest.raises(ValueError, match="batch, units"):
+        gradients.gradient_norms(keras.layers.LSTM(3, return_sequences=True), x)
+
+
 def test_package_builds_a_wheel_with_every_module(tmp_path):
     import shutil
     import zipfile
