@@ -63,6 +63,9 @@ def gradient_norms(encoder: Callable, x: np.ndarray) -> np.ndarray:
         jac = jacobian(xt).numpy()  # (batch, units, T, features)
     finally:
         logger.setLevel(level)
+    # Square in float64: float32 squares of entries below about 1e-19 lose precision, and
+    # below about 1e-23 they underflow to 0, although the entries themselves are representable.
+    jac = jac.astype(np.float64)
     per_step = np.sqrt((jac**2).sum(axis=(1, 3))).mean(axis=0)  # (T,)
     return per_step[::-1].copy()
 

@@ -261,6 +261,23 @@ def test_gradient_norms_match_a_linear_recurrence():
     plt.close("all")
 
 
+def test_gradient_norms_resolve_tiny_gradients():
+    # Entries of 1e-33 are representable in float32, but their float32 squares underflow to 0:
+    # the norms must still come out as sqrt(3) * a**d (chapter 2's b_f = 0 row printed zeros).
+    a = 1e-3
+
+    def encoder(x):
+        h = 0.0 * x[:, 0, :]
+        for t in range(x.shape[1]):
+            h = a * h + x[:, t, :]
+        return h
+
+    x = np.ones((1, 12, 3), dtype="float32")
+    norms = gradients.gradient_norms(encoder, x)
+    np.testing.assert_allclose(norms, np.sqrt(3) * a ** np.arange(12), rtol=1e-5)
+    assert norms[-1] > 0
+
+
 def test_gradient_norms_of_a_keras_lstm_match_an_eager_jacobian():
     # gradient_norms traces the Jacobian in a tf.function; it must equal the eager one.
     import keras
