@@ -1,23 +1,15 @@
-"""Figures drawn for the book: the LSTM cell diagram and views inside a trained LSTM (chapter 2).
+"""The LSTM cell diagram drawn for the book (chapter 2).
 
 * :func:`draw_lstm_cell` draws the cell with matplotlib: the cell-state "conveyor belt"
   along the top, the four gates (forget, input, candidate, output) below it.
-* :func:`plot_gate_heatmaps` shows gate activations over time, one heatmap per
-  (sequence, gate).
-* :func:`plot_cell_state` follows one unit's cell state :math:`c_t` over time for many
-  sequences, coloured by their label.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
-import numpy as np
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
-
-#: Long names of the gates, by the keys of :class:`bilstm_utils.lstm.LSTMResult.gates`.
-GATE_NAMES = {"i": "input", "f": "forget", "c": "candidate", "o": "output"}
 
 _GATE_COLOURS = {"f": "#d95f02", "i": "#1b9e77", "c": "#7570b3", "o": "#e7298a"}
 
@@ -128,111 +120,4 @@ def draw_lstm_cell(ax: plt.Axes | None = None) -> plt.Axes:
             ha="center")
     ax.set_title(r"One LSTM cell: forget $f$, input $i$, candidate $\tilde c$ and output $o$")
     ax.set_axis_off()
-    return ax
-
-
-def plot_gate_heatmaps(
-    gates: Mapping[str, np.ndarray],
-    sequences: Sequence[int],
-    labels: np.ndarray | None = None,
-    gate_keys: Sequence[str] = ("f", "i", "o"),
-) -> plt.Figure:
-    """Heatmaps of gate activations over time: one row per sequence, one column per gate.
-
-    Parameters
-    ----------
-    gates : mapping of str to ndarray, each of shape (batch, time, units)
-        Gate activations, e.g. ``lstm_forward(...).gates``.
-    sequences : sequence of int
-        Indices into the batch of the sequences to show (one row each).
-    labels : ndarray of shape (batch,), optional
-        The sequences' labels, shown in the row titles.
-    gate_keys : sequence of str
-        Which gates, among ``"i"``, ``"f"``, ``"c"``, ``"o"``, one column each.
-
-    Returns
-    -------
-    matplotlib Figure
-        Colour scale fixed to [0, 1] for the sigmoid gates ([-1, 1] for the candidate).
-    """
-    if not sequences:
-        raise ValueError("sequences is empty: pass at least one index into the batch")
-    if not gate_keys:
-        raise ValueError("gate_keys is empty: pass some of 'i', 'f', 'c', 'o'")
-    for key in gate_keys:
-        if key not in gates:
-            raise ValueError(f"gate {key!r} not in gates (keys: {sorted(gates)})")
-        if np.ndim(gates[key]) != 3:
-            raise ValueError(
-                f"gates[{key!r}] must have shape (batch, time, units), got {np.shape(gates[key])}"
-            )
-    batch = np.shape(gates[gate_keys[0]])[0]
-    for s in sequences:
-        if not 0 <= s < batch:
-            raise ValueError(f"sequence index {s} out of range for a batch of {batch}")
-    fig, axes = plt.subplots(len(sequences), len(gate_keys), squeeze=False,
-                             figsize=(3.6 * len(gate_keys), 2.3 * len(sequences)),
-                             sharex=True, sharey=True, layout="constrained")
-    for row, s in enumerate(sequences):
-        for col, key in enumerate(gate_keys):
-            ax = axes[row, col]
-            values = np.asarray(gates[key][s]).T  # (units, time)
-            vmin = -1.0 if key == "c" else 0.0
-            image = ax.imshow(values, aspect="auto", interpolation="nearest", cmap="viridis",
-                              vmin=vmin, vmax=1.0)
-            label = "" if labels is None else f", label {int(labels[s])}"
-            ax.set_title(f"{GATE_NAMES.get(key, key)} gate, seq. {s}{label}", fontsize=10)
-            if row == len(sequences) - 1:
-                ax.set_xlabel("time step $t$")
-            if col == 0:
-                ax.set_ylabel("unit")
-    fig.colorbar(image, ax=axes, shrink=0.8, label="gate value")
-    fig.suptitle("Gate activations of the trained LSTM over time")
-    return fig
-
-
-def plot_cell_state(
-    cells: np.ndarray,
-    unit: int,
-    labels: np.ndarray,
-    ax: plt.Axes | None = None,
-) -> plt.Axes:
-    """One unit's cell state :math:`c_t` over time, one line per sequence, coloured by label.
-
-    Parameters
-    ----------
-    cells : ndarray, shape (batch, time, units)
-        Cell states at every step, e.g. ``lstm_forward(...).cells``.
-    unit : int
-        Which unit to follow.
-    labels : ndarray of int, shape (batch,)
-        Class of each sequence (0 or 1); one colour and one legend entry per class.
-    ax : matplotlib Axes, optional
-        Where to draw; a new figure when omitted.
-
-    Returns
-    -------
-    matplotlib Axes
-    """
-    cells = np.asarray(cells)
-    labels = np.asarray(labels)
-    if cells.ndim != 3:
-        raise ValueError(f"cells must have shape (batch, time, units), got {cells.shape}")
-    if not 0 <= unit < cells.shape[2]:
-        raise ValueError(f"unit must be in [0, {cells.shape[2] - 1}], got {unit}")
-    if labels.shape != (cells.shape[0],):
-        raise ValueError(f"labels must have shape ({cells.shape[0]},), got {labels.shape}")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for k, cls in enumerate(np.unique(labels)):
-        rows = cells[labels == cls, :, unit]
-        for j, row in enumerate(rows):
-            ax.plot(row, color=colours[k % len(colours)], alpha=0.6, lw=1,
-                    label=f"label {int(cls)}" if j == 0 else None)
-    ax.set_xlabel("time step $t$")
-    ax.set_ylabel(f"cell state $c_t$ of unit {unit}")
-    ax.set_title(f"The memory unit: cell state of unit {unit} over time")
-    ax.grid(True, alpha=0.3)
-    ax.legend()
     return ax

@@ -6,8 +6,6 @@ models alike); :func:`forget_time_constants` and :func:`cell_writes_and_changes`
 gates into what they imply (how long a unit remembers; what it writes and how its cell
 moves); :func:`plot_review_gate_heatmaps`, :func:`plot_write_and_change`,
 :func:`plot_forget_time_constants` and :func:`plot_cell_trajectories` draw them.
-(Chapter 2's figure of gates on a synthetic task is
-:func:`bilstm_utils.diagrams.plot_gate_heatmaps`.)
 """
 
 from __future__ import annotations

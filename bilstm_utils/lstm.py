@@ -223,53 +223,6 @@ def gru_param_count(input_dim: int, units: int, reset_after: bool = True) -> int
     return 3 * (units * (input_dim + units) + biases)
 
 
-def threshold_accuracy(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """How well each column of ``values`` alone separates two classes with one threshold.
-
-    For every column, the best accuracy of a rule ``value > threshold`` (or ``<``,
-    whichever is better) at predicting ``labels``, over all thresholds. 1.0 means the
-    column separates the classes perfectly; 0.5 is chance for balanced classes.
-    Used to find the LSTM unit whose final cell state carries the memory.
-
-    Parameters
-    ----------
-    values : ndarray, shape (n, columns)
-        E.g. final cell states ``lstm_forward(...).c`` of ``n`` sequences.
-    labels : ndarray of int, shape (n,)
-        Binary labels, 0 or 1.
-
-    Returns
-    -------
-    ndarray, shape (columns,)
-        The best threshold accuracy of each column, in ``[max(p, 1 - p), 1]`` where
-        ``p`` is the fraction of label 1.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    labels = np.asarray(labels)
-    if values.ndim != 2:
-        raise ValueError(f"values must have shape (n, columns), got {values.shape}")
-    if labels.shape != (values.shape[0],):
-        raise ValueError(f"labels must have shape ({values.shape[0]},), got {labels.shape}")
-    if not np.isin(labels, (0, 1)).all():
-        raise ValueError("labels must be 0 or 1")
-    n = len(labels)
-    order = np.argsort(values, axis=0, kind="stable")
-    sorted_values = np.take_along_axis(values, order, axis=0)
-    ones_below = np.vstack(
-        [np.zeros((1, values.shape[1])), np.cumsum(labels[order], axis=0)]
-    )  # (n + 1, columns): label-1 count among the k smallest values
-    k = np.arange(n + 1)[:, None]
-    total_ones = labels.sum()
-    # Predict 1 above the cut: correct = zeros below + ones above.
-    correct_up = (k - ones_below) + (total_ones - ones_below)
-    # A cut is only possible between different values (or at the ends).
-    valid = np.ones((n + 1, values.shape[1]), dtype=bool)
-    valid[1:n] = sorted_values[1:] > sorted_values[:-1]
-    best_up = np.where(valid, correct_up, 0).max(axis=0)
-    best_down = np.where(valid, n - correct_up, 0).max(axis=0)
-    return np.maximum(best_up, best_down) / n
-
-
 def set_forget_bias(layer, value: float) -> np.ndarray:
     """Set the forget-gate block of a Keras LSTM layer's bias to ``value``, in place.
 

@@ -10,7 +10,6 @@ from bilstm_utils.lstm import (
     lstm_param_count,
     lstm_step,
     sigmoid,
-    threshold_accuracy,
 )
 
 
@@ -73,23 +72,6 @@ def test_param_counts_match_keras():
 def test_sigmoid_is_stable_for_large_inputs():
     z = np.array([-1000.0, 0.0, 1000.0])
     np.testing.assert_allclose(sigmoid(z), [0.0, 0.5, 1.0])
-
-
-def test_threshold_accuracy():
-    values = np.array([[0.1, 5.0, 1.0], [0.2, 1.0, 1.0], [0.9, 3.0, 1.0], [1.0, 3.0, 1.0]])
-    labels = np.array([0, 0, 1, 1])
-    np.testing.assert_allclose(threshold_accuracy(values, labels), [1.0, 0.75, 0.5])
-    # Reversed polarity is as good: a unit low for class 1 separates too.
-    np.testing.assert_allclose(threshold_accuracy(-values[:, :1], labels), [1.0])
-
-
-def test_threshold_accuracy_bad_arguments():
-    with pytest.raises(ValueError, match="shape"):
-        threshold_accuracy(np.zeros(3), np.zeros(3, int))
-    with pytest.raises(ValueError, match="labels must have shape"):
-        threshold_accuracy(np.zeros((3, 2)), np.zeros(2, int))
-    with pytest.raises(ValueError, match="0 or 1"):
-        threshold_accuracy(np.zeros((2, 1)), np.array([0, 2]))
 
 
 def test_forward_rejects_bad_shapes():

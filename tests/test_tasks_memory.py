@@ -68,25 +68,3 @@ def test_decode_rejects_non_one_hot():
         memory.decode(np.full((1, 2, 3), 0.5))
     with pytest.raises(ValueError, match="shape"):
         memory.decode(np.zeros((2, 3)))
-
-
-def test_build_model_shapes_and_forget_bias():
-    import bilstm_utils  # noqa: F401
-
-    model = memory.build_model("lstm", units=3, delay=6, forget_bias=4.0)
-    assert model.input_shape == (None, 7, 4)
-    assert model.output_shape == (None, 1)
-    bias = model.layers[0].get_weights()[2]
-    np.testing.assert_allclose(bias[3:6], 4.0)  # the forget block (order i, f, c, o)
-    np.testing.assert_allclose(bias[:3], 0.0)
-    rnn = memory.build_model("simple_rnn", units=3, delay=6)
-    assert rnn.layers[0].count_params() == 3 * (4 + 3) + 3
-    x, _ = memory.generate(2, delay=6)
-    assert model.predict(x, verbose=0).shape == (2, 1)
-
-
-def test_build_model_bad_arguments():
-    with pytest.raises(ValueError, match="kind"):
-        memory.build_model("gru")
-    with pytest.raises(ValueError, match="forget_bias"):
-        memory.build_model("simple_rnn", forget_bias=2.0)
