@@ -129,7 +129,7 @@ def plot_gradient_norms(
         ax.semilogy(np.arange(len(norms)), norms, label=label)
     ax.set_xlabel(r"distance $d$ (steps before the last one)")
     norm = r"\|\partial h_{T-1} / \partial x_{T-1-d}\|_F"
-    ax.set_ylabel(rf"${norm} \,/\, \|\partial h_{{T-1}} / \partial x_{{T-1}}\|_F$ (log scale)"
+    ax.set_ylabel(r"gradient from $d$ steps back, relative to $d = 0$ (log scale)"
                   if relative else rf"${norm}$ (log scale)")
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)

@@ -9,8 +9,9 @@ scores 0.5 (:data:`CHANCE`).
 
 The task is easy to state and to solve by hand (a unit that latches the sign of its first
 input). A longer ``lag`` changes two things: how far back the gradient must reach, and how many
-noise steps the stored bit must survive. Chapter 1 separates them by changing the layer's
-per-step Jacobian (a leaky unit) with the task fixed.
+noise steps the stored bit must survive. Chapter 1 separates them with the task fixed: a
+leaky unit changes the per-step Jacobian both ways, and a cell whose forward pass is the
+SimpleRNN's and whose backward pass is leaky changes only the gradient.
 """
 
 from __future__ import annotations
