@@ -255,7 +255,7 @@ def test_gradient_norms_match_a_linear_recurrence():
     assert ax.get_yscale() == "log" and ax.get_legend() is not None
     ax = gradients.plot_gradient_norms({"linear": norms}, relative=True)
     np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), a ** np.arange(6), rtol=1e-6)
-    assert "/" in ax.get_ylabel()
+    assert "relative to $d = 0$" in ax.get_ylabel()
     with pytest.raises(ValueError, match="d = 0"):
         gradients.plot_gradient_norms({"zero": np.zeros(3)}, relative=True)
     plt.close("all")

@@ -2,7 +2,7 @@
 
 Each sequence has ``lag + 1`` steps and one feature. Step 0 carries the signal, ``+1`` or
 ``-1``; the ``lag`` steps after it carry Gaussian noise (standard deviation :data:`NOISE` by
-default, so the signal is no louder than the noise: only its position marks it). The label is
+default: the noise is often louder than the signal, and only its position marks it). The label is
 1 when the signal was ``+1`` and 0 otherwise, and it is read from the layer's **last** state,
 so the layer must carry one bit across ``lag`` noisy steps. Labels are balanced: guessing
 scores 0.5 (:data:`CHANCE`).
