@@ -537,6 +537,42 @@ def _read_unlabelled(folder: str, mtime: float) -> tuple[str, ...]:
     return tuple(texts)
 
 
+def drop_copies(split: ImdbSplit, of: Iterable[str]) -> tuple[ImdbSplit, int]:
+    """``split`` without the reviews that are byte-for-byte copies of any text in ``of``.
+
+    The official training and test sets share no movie, yet a few dozen reviews appear in
+    both under different movie ids (the same text, the same label). A classifier that
+    trains on such a copy has seen the answer it is later scored on; dropping the copies
+    from the training part, as the copies among the unlabelled reviews are dropped, keeps
+    every held-out review unseen.
+
+    Parameters
+    ----------
+    split : ImdbSplit
+        Usually the training part.
+    of : iterable of str
+        The held-out texts (for example validation + test); not a single string.
+
+    Returns
+    -------
+    (ImdbSplit, int)
+        The split without the copies (order kept) and how many reviews were dropped.
+
+    Raises
+    ------
+    ValueError
+        If ``split`` is not an ImdbSplit or ``of`` is a single string.
+    """
+    if not isinstance(split, ImdbSplit):
+        raise ValueError(f"split must be an ImdbSplit, got {type(split).__name__}")
+    if isinstance(of, str):
+        raise ValueError("of must be a collection of texts, not a single string")
+    held_out = set(of)
+    keep = np.array([i for i, text in enumerate(split.texts) if text not in held_out],
+                    dtype=np.int64)
+    return split.take(keep), len(split) - len(keep)
+
+
 def load_imdb_unlabelled(
     cache_dir: str | os.PathLike | None = None,
     origin: str = IMDB_URL,

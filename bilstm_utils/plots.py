@@ -171,16 +171,18 @@ def plot_reliability(
 ) -> plt.Figure:
     """Reliability diagram: observed share of positives against mean predicted probability.
 
-    The reviews are cut into ``n_bins`` equal-width bins of predicted P(positive)
-    (scikit-learn's ``calibration_curve``); a calibrated model lies on the diagonal. A
-    histogram of the probabilities underneath shows how many reviews each bin holds.
+    The reviews are cut into ``n_bins`` equal-width bins of predicted P(positive); each
+    bin's observed share of positives is drawn with its 95 % Wilson interval (statsmodels'
+    ``proportion_confint``), at the mean predicted probability of the bin. A calibrated model
+    lies on the diagonal, within its intervals. A histogram underneath shows how many
+    reviews each bin holds (first model only).
 
     Parameters
     ----------
     y_true : array-like of int, shape (n,)
         0/1 labels.
-    probs : array-like of float, shape (n,)
-        Predicted P(positive), finite, in [0, 1].
+    probs : array-like of float, shape (n,), or dict of str to such arrays
+        Predicted P(positive), finite, in [0, 1]; a dict draws one curve per named model.
     n_bins : int
     title : str
 
@@ -191,30 +193,108 @@ def plot_reliability(
     Raises
     ------
     ValueError
-        If the shapes differ or ``probs`` holds values outside [0, 1] or non-finite ones.
+        If the shapes differ or ``probs`` holds values outside [0, 1] or non-finite ones,
+        or the dict is empty.
     """
-    from sklearn.calibration import calibration_curve  # noqa: PLC0415
+    from statsmodels.stats.proportion import proportion_confint  # noqa: PLC0415
 
-    y_true, probs = np.asarray(y_true), np.asarray(probs, dtype=float)
-    if y_true.shape != probs.shape or y_true.ndim != 1:
-        raise ValueError(f"y_true and probs must be 1-D of one length, got {y_true.shape}, "
-                         f"{probs.shape}")
-    if not np.all(np.isfinite(probs)) or probs.min() < 0 or probs.max() > 1:
-        raise ValueError("probs must be finite probabilities in [0, 1]")
-    observed, predicted = calibration_curve(y_true, probs, n_bins=n_bins)
-    fig, (ax, ax_hist) = plt.subplots(2, 1, figsize=(5.5, 6), sharex=True,
+    curves = dict(probs) if isinstance(probs, Mapping) else {"model": probs}
+    if not curves:
+        raise ValueError("probs is an empty dict: give at least one model's probabilities")
+    y_true = np.asarray(y_true)
+    checked = {}
+    for name, p in curves.items():
+        p = np.asarray(p, dtype=float)
+        if y_true.shape != p.shape or y_true.ndim != 1:
+            raise ValueError(f"y_true and probs must be 1-D of one length, got {y_true.shape}, "
+                             f"{p.shape}")
+        if not np.all(np.isfinite(p)) or p.min() < 0 or p.max() > 1:
+            raise ValueError("probs must be finite probabilities in [0, 1]")
+        checked[name] = p
+    n_bins = int(n_bins)
+    fig, (ax, ax_hist) = plt.subplots(2, 1, figsize=(6, 6.5), sharex=True,
                                       gridspec_kw={"height_ratios": [3, 1]})
     ax.plot([0, 1], [0, 1], "--", color="grey", label="perfectly calibrated")
-    ax.plot(predicted, observed, "o-", label="model")
+    for k, (name, p) in enumerate(checked.items()):
+        which = np.minimum((p * n_bins).astype(int), n_bins - 1)
+        counts = np.bincount(which, minlength=n_bins)
+        pos = np.bincount(which, weights=y_true, minlength=n_bins)
+        mean_p = np.bincount(which, weights=p, minlength=n_bins)
+        full = counts > 0
+        observed = pos[full] / counts[full]
+        low, high = proportion_confint(pos[full], counts[full], alpha=0.05, method="wilson")
+        shift = (k - (len(checked) - 1) / 2) * 0.008  # keep overlapping bars apart
+        ax.errorbar(mean_p[full] / counts[full] + shift, observed,
+                    yerr=[observed - low, high - observed], fmt="o-", capsize=3,
+                    color=f"C{k}", label=f"{name} (95 % interval per bin)")
     ax.set_ylabel("observed share of positive reviews")
     ax.set_xlabel("mean predicted P(positive) in the bin")
     ax.xaxis.set_tick_params(labelbottom=True)
     ax.set_title(title)
-    ax.legend(loc="upper left")
+    ax.legend(loc="upper left", fontsize="small")
     ax.grid(True, alpha=0.3)
-    ax_hist.hist(probs, bins=n_bins, range=(0, 1), color="C0", alpha=0.7, label="reviews")
-    ax_hist.set_xlabel("predicted P(positive)")
-    ax_hist.set_ylabel("reviews")
-    ax_hist.legend(loc="upper center")
+    first = next(iter(checked))
+    ax_hist.hist(checked[first], bins=n_bins, range=(0, 1), color="C0", alpha=0.7)
+    ax_hist.set_xlabel(f"predicted P(positive), {first}")
+    ax_hist.set_ylabel("reviews per bin")
+    fig.tight_layout()
+    return fig
+
+
+def plot_results(results: Mapping[str, Mapping], title: str = "Test results") -> plt.Figure:
+    """One dot plot for a chapter's finalists: accuracy with its interval, and training cost.
+
+    Parameters
+    ----------
+    results : dict of str to dict
+        Per model (top to bottom in the given order): ``"runs"``, the accuracy of each seed
+        (one value for a deterministic model); optional ``"interval"``, a (low, high) 95 %
+        interval of the mean drawn as a bar; ``"seconds"``, training wall seconds (> 0).
+    title : str
+
+    Returns
+    -------
+    matplotlib Figure
+        Left: every run's accuracy (dots), the mean (a bar), the interval (a line).
+        Right: training seconds on a log axis.
+
+    Raises
+    ------
+    ValueError
+        For an empty ``results``, a model without runs, or non-positive seconds.
+    """
+    if not results:
+        raise ValueError("results is empty")
+    names = list(results)
+    fig, (ax, ax_cost) = plt.subplots(1, 2, figsize=(10, 0.45 * len(names) + 1.6), sharey=True,
+                                      gridspec_kw={"width_ratios": [3, 1.3]})
+    for y, name in enumerate(names):
+        entry = results[name]
+        runs = np.atleast_1d(np.asarray(entry.get("runs", []), dtype=float))
+        if runs.size == 0 or not np.all(np.isfinite(runs)):
+            raise ValueError(f"{name}: needs at least one finite accuracy in 'runs'")
+        if "interval" in entry:
+            low, high = entry["interval"]
+            ax.plot([low, high], [y, y], "-", color="grey", lw=2,
+                    label="95 % interval of the mean" if y == 0 else None)
+        ax.plot(runs, np.full(runs.size, y), "o", color="C0", alpha=0.7,
+                label="one run (seed)" if y == 0 else None)
+        ax.plot([runs.mean()] * 2, [y - 0.3, y + 0.3], "-", color="C3", lw=2,
+                label="mean" if y == 0 else None)
+        seconds = float(entry.get("seconds", np.nan))
+        if np.isfinite(seconds):
+            if seconds <= 0:
+                raise ValueError(f"{name}: seconds must be positive, got {seconds}")
+            ax_cost.barh(y, seconds, color="C2", alpha=0.7)
+    ax.set_yticks(range(len(names)), names)
+    ax.invert_yaxis()
+    ax.set_xlabel("test accuracy (share of 25,000 reviews)")
+    ax.set_title(title)
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(loc="lower left", fontsize="small")
+    ax_cost.set_xscale("log")
+    ax_cost.set_xlabel("training seconds, 2 CPU cores (log scale)")
+    ax_cost.set_title("cost")
+    ax_cost.grid(True, axis="x", alpha=0.3)
     fig.tight_layout()
     return fig

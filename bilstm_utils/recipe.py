@@ -29,7 +29,13 @@ import numpy as np
 
 from bilstm_utils import _checks, batching, embeddings, models
 from bilstm_utils._quiet import import_tensorflow_quietly
-from bilstm_utils.data import default_cache_dir, load_imdb, load_imdb_unlabelled
+from bilstm_utils.data import (
+    ImdbData,
+    default_cache_dir,
+    drop_copies,
+    load_imdb,
+    load_imdb_unlabelled,
+)
 from bilstm_utils.text import make_vectorizer, token_ids
 
 tf = import_tensorflow_quietly()
@@ -113,6 +119,29 @@ class ImdbRecipe:
         """Optimizer steps of a whole run on ``n_train`` reviews: the cosine's length."""
         n_train = _checks.integer("n_train", n_train)
         return self.epochs * -(-n_train // self.batch_size)
+
+
+def load_data(recipe: ImdbRecipe) -> tuple[ImdbData, int]:
+    """The recipe's data: the movie-grouped split, without training copies of held-out reviews.
+
+    ``load_imdb(val_fraction=recipe.val_fraction, seed=recipe.seed, val_split="movie")``,
+    then :func:`bilstm_utils.data.drop_copies` removes from the training part every review
+    whose text is a byte-for-byte copy of a validation or test review.
+
+    Parameters
+    ----------
+    recipe : ImdbRecipe
+
+    Returns
+    -------
+    (ImdbData, int)
+        The data (``val`` and ``test`` untouched) and the number of training reviews dropped.
+    """
+    if not isinstance(recipe, ImdbRecipe):
+        raise ValueError(f"recipe must be an ImdbRecipe, got {type(recipe).__name__}")
+    data = load_imdb(val_fraction=recipe.val_fraction, seed=recipe.seed, val_split="movie")
+    train, n_dropped = drop_copies(data.train, data.val.texts + data.test.texts)
+    return ImdbData(train=train, val=data.val, test=data.test), n_dropped
 
 
 @dataclass
@@ -380,8 +409,8 @@ def train_final(recipe: ImdbRecipe, verbose: int = 0):
 
     This is what chapter 4 does cell by cell, in one call: minutes on two CPU cores.
 
-    The data are ``load_imdb(val_fraction=recipe.val_fraction, seed=recipe.seed,
-    val_split="movie")`` and the unlabelled reviews (without their copies of validation or
+    The data are :func:`load_data` (the movie-grouped split, without training copies of
+    held-out reviews) and the unlabelled reviews (without their copies of validation or
     test reviews), from the default dataset cache.
 
     Parameters
@@ -398,7 +427,7 @@ def train_final(recipe: ImdbRecipe, verbose: int = 0):
     if not isinstance(recipe, ImdbRecipe):
         raise ValueError(f"recipe must be an ImdbRecipe, got {type(recipe).__name__}")
     start = time.perf_counter()
-    data = load_imdb(val_fraction=recipe.val_fraction, seed=recipe.seed, val_split="movie")
+    data, _ = load_data(recipe)
     vectorizer = make_vectorizer(data.train.texts, max_tokens=recipe.vocab_size)
     vocabulary = vectorizer.get_vocabulary()
     held_out = data.val.texts + data.test.texts  # their copies among the unlabelled are dropped
