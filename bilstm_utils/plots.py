@@ -256,7 +256,7 @@ def plot_results(results: Mapping[str, Mapping], title: str = "Test results") ->
     -------
     matplotlib Figure
         Left: every run's accuracy (dots), the mean (a bar), the interval (a line).
-        Right: training seconds on a log axis.
+        Right: training seconds on a log axis, each bar labelled with its seconds.
 
     Raises
     ------
@@ -286,6 +286,7 @@ def plot_results(results: Mapping[str, Mapping], title: str = "Test results") ->
             if seconds <= 0:
                 raise ValueError(f"{name}: seconds must be positive, got {seconds}")
             ax_cost.barh(y, seconds, color="C2", alpha=0.7)
+            ax_cost.text(seconds, y, f" {seconds:,.0f} s", va="center", fontsize="small")
     ax.set_yticks(range(len(names)), names)
     ax.invert_yaxis()
     ax.set_xlabel("test accuracy (share of 25,000 reviews)")
@@ -293,6 +294,7 @@ def plot_results(results: Mapping[str, Mapping], title: str = "Test results") ->
     ax.grid(True, axis="x", alpha=0.3)
     ax.legend(loc="lower left", fontsize="small")
     ax_cost.set_xscale("log")
+    ax_cost.set_xlim(right=ax_cost.get_xlim()[1] * 4)  # room for the labels
     ax_cost.set_xlabel("training seconds, 2 CPU cores (log scale)")
     ax_cost.set_title("cost")
     ax_cost.grid(True, axis="x", alpha=0.3)
