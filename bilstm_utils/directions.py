@@ -74,6 +74,10 @@ def direction_features(
     model : keras.Model
         As in :func:`direction_columns`.
     ids : ndarray of int, shape (n, time)
+        Token ids, 0 for padding. For a masked model (``mask_zero=True``) reviews are batched
+        by length and trailing padding is cut per batch (the features do not change).
+    batch_size : int
+        Reviews per forward pass.
 
     Returns
     -------
@@ -85,7 +89,22 @@ def direction_features(
     ids = _check_ids(ids)
     forward, backward = direction_columns(model)
     sub = keras.Model(model.inputs, model.get_layer("classifier").input)
-    features = np.asarray(sub.predict(ids, batch_size=batch_size, verbose=0))
+    embedding, _, _ = _layers(model)
+    if not getattr(embedding, "mask_zero", False) or len(ids) == 0:
+        features = np.asarray(sub.predict(ids, batch_size=batch_size, verbose=0))
+        return features[:, forward], features[:, backward]
+    # A masked model ignores padding, so reviews of similar length are batched together and
+    # the columns that are padding in every row of a batch are cut: the same features, faster.
+    nonzero = ids != 0
+    lengths = np.where(nonzero.any(axis=1), ids.shape[1] - np.argmax(nonzero[:, ::-1], axis=1), 0)
+    order = np.argsort(lengths, kind="stable")
+    features = None
+    for start in range(0, len(ids), batch_size):
+        rows = order[start:start + batch_size]
+        out = np.asarray(sub.predict_on_batch(ids[rows, : max(1, int(lengths[rows].max()))]))
+        if features is None:
+            features = np.empty((len(ids), out.shape[1]), out.dtype)
+        features[rows] = out
     return features[:, forward], features[:, backward]
 
 

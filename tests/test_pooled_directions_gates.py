@@ -7,12 +7,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import keras  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from bilstm_utils import attribution as at  # noqa: E402
-from bilstm_utils import directions, gates  # noqa: E402
+from bilstm_utils import directions, gates, models  # noqa: E402
 from conftest import padded_ids, tiny_classifier, tiny_pooled_classifier  # noqa: E402
 
 
@@ -107,3 +108,19 @@ def test_cross_validated_accuracy_uses_the_chosen_c():
     assert directions.cross_validated_accuracy(noise, x, rng.integers(0, 2, 300)) < 0.65
     with pytest.raises(ValueError, match="cv"):
         directions.cross_validated_accuracy(model, x, y, cv=1)
+
+
+def test_direction_features_batched_by_length_equal_the_whole_model():
+    """The length-bucketed path returns, row by row in input order, what the full model reads."""
+    model = models.build_pooled_classifier(vocab_size=30, embed_dim=6, units=4,
+                                           skip_embeddings=False)
+    rng = np.random.default_rng(3)
+    ids = np.zeros((23, 17), "int32")
+    for row, n in zip(ids, rng.integers(0, 18, size=23), strict=True):  # right-padded; some empty
+        row[:n] = rng.integers(1, 30, size=n)
+    fwd, bwd = directions.direction_features(model, ids, batch_size=5)
+    sub = keras.Model(model.inputs, model.get_layer("classifier").input)
+    whole = np.asarray(sub.predict(ids, verbose=0))
+    f_cols, b_cols = directions.direction_columns(model)
+    np.testing.assert_allclose(fwd, whole[:, f_cols], atol=1e-5)
+    np.testing.assert_allclose(bwd, whole[:, b_cols], atol=1e-5)

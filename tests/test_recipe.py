@@ -124,7 +124,7 @@ def test_recipe_fields_are_checked_and_normalised():
                        ("units", True), ("batch_size", 2.5), ("epochs", 0),
                        ("learning_rate", float("nan")), ("val_fraction", 5),
                        ("val_fraction", 0), ("dropout", 1.0), ("seed", -1), ("seed", 2**32),
-                       ("skip_gram", 1)):
+                       ("split_seed", -1), ("split_seed", 2**32), ("skip_gram", 1)):
         with pytest.raises(ValueError, match=f"ImdbRecipe.{field}"):
             dataclasses.replace(TINY, **{field: bad})
 
@@ -170,3 +170,20 @@ def test_fit_rejects_odd_arguments():
             rc.fit_bucketed(model, train, y, train, y, args.pop("epochs"), 16, 12, **args)
     with pytest.raises(ValueError, match="val_seqs is empty"):
         rc.fit_bucketed(model, train, y, [], [], 1, 16, 12, seed=0)
+
+
+def test_the_split_follows_split_seed_not_the_training_seed(monkeypatch):
+    """Chapter 4's seeds 1 and 2 train on seed 0's split: only ``split_seed`` moves it."""
+    seen = []
+    monkeypatch.setattr(rc, "load_imdb", lambda **kw: seen.append(kw["seed"]) or _stub_data())
+    for seed, split_seed in ((0, 0), (2, 0), (0, 3)):
+        rc.load_data(dataclasses.replace(TINY, seed=seed, split_seed=split_seed))
+    assert seen == [0, 0, 3]
+    assert rc.cache_key(dataclasses.replace(TINY, split_seed=1)) != rc.cache_key(TINY)
+
+
+def _stub_data():
+    from bilstm_utils.data import ImdbData, ImdbSplit
+    split = ImdbSplit(texts=["a b"], labels=np.array([1]), ratings=np.array([8]),
+                      movie_ids=np.array(["m"]), review_ids=np.array([0]))
+    return ImdbData(train=split, val=split, test=split)
