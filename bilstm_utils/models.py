@@ -6,15 +6,21 @@ listing lost restored::
     Embedding(10000, 128) -> Bidirectional(LSTM(64)) -> Dropout(0.5) -> Dense(1, sigmoid)
 
 :func:`build_text_classifier` is the general builder the chapters' experiments vary.
+:func:`build_end_to_end` wraps a trained classifier into a model that reads raw review strings
+and that can be saved as ``.keras`` or exported as a TensorFlow SavedModel
+(:func:`graph_standardize` is the book's standardisation in TensorFlow ops only).
 """
 
 from __future__ import annotations
 
+import functools
 import time
+import unicodedata
+from pathlib import Path
 
 import numpy as np
 
-from bilstm_utils import _checks
+from bilstm_utils import _checks, text
 from bilstm_utils._quiet import import_tensorflow_quietly
 
 tf = import_tensorflow_quietly()
@@ -436,14 +442,357 @@ class EpochTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self._start)
 
 
+# ---------------------------------------------------------------------------------------------
+# The book's standardisation in TensorFlow ops only, so that an exported model carries it.
+# ---------------------------------------------------------------------------------------------
+
+#: Planes whose characters the tables below describe. Planes 4 to 13 hold no character in any
+#: Unicode version to date and planes 15 and 16 only private-use ones: for those code points
+#: every table is empty (no decomposition, no case, no combining class, kept as they are).
+_ASSIGNED_PLANES = (range(0, 0xD800), range(0xE000, 0x40000), range(0xE0000, 0xF0000))
+_ASCII_SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f "  # the ASCII characters for which str.isspace()
+_ASCII_SEPARATORS = r"!-&(-/:-@\[-^_{-~"  # ASCII punctuation and symbols but ' and `
+
+
+@functools.cache
+def _unicode_tables() -> dict:
+    """What :func:`bilstm_utils.text.normalize_text` needs to know of each code point, read
+    from this Python's :mod:`unicodedata` and ``str`` methods (so both agree on the Unicode
+    version), as sorted NumPy arrays. About half a second, once per process."""
+    decompose, combining, lower, separators = {}, {}, {}, {}
+    cased, case_ignorable, space = [], [], []
+    for block in _ASSIGNED_PLANES:
+        for code in block:
+            char = chr(code)
+            if (nfkd := unicodedata.normalize("NFKD", char)) != char:
+                decompose[code] = [ord(c) for c in nfkd]
+            if klass := unicodedata.combining(char):
+                combining[code] = klass
+            if (low := char.lower()) != char:
+                lower[code] = [ord(c) for c in low]
+            category = unicodedata.category(char)
+            if char in text.APOSTROPHES or category in ("Cf", "Cs"):
+                separators[code] = -1  # deleted
+            elif category[0] in "PS":
+                separators[code] = 32  # a space
+            # str.lower() turns a capital sigma after a cased letter (case-ignorable ones
+            # skipped) into a final sigma: ask it which characters are which
+            if (char + "\u03a3").lower()[-1] == "\u03c2":
+                cased.append(code)
+            elif ("A" + char + "\u03a3").lower()[-1] == "\u03c2":
+                case_ignorable.append(code)
+            if char.isspace():
+                space.append(code)
+    pairs = {}  # primary composites: (first << 21 | second) -> composite
+    for code in decompose:
+        parts = unicodedata.decomposition(chr(code)).split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            first, second = int(parts[0], 16), int(parts[1], 16)
+            if (not unicodedata.combining(chr(first))
+                    and unicodedata.normalize("NFC", chr(first) + chr(second)) == chr(code)):
+                pairs[first << 21 | second] = code
+    for lead in range(0x1100, 0x1113):  # Hangul: L + V -> LV, LV + T -> LVT
+        for vowel in range(0x1161, 0x1176):
+            syllable = 0xAC00 + ((lead - 0x1100) * 21 + vowel - 0x1161) * 28
+            pairs[lead << 21 | vowel] = syllable
+            for trail in range(0x11A8, 0x11C3):
+                pairs[syllable << 21 | trail] = syllable + trail - 0x11A7
+
+    def sequences(mapping):
+        keys = np.array(sorted(mapping), dtype=np.int32)
+        lengths = np.array([len(mapping[k]) for k in keys], dtype=np.int32)
+        flat = np.array([c for k in keys for c in mapping[k]], dtype=np.int32)
+        return keys, (np.cumsum(lengths) - lengths).astype(np.int32), lengths, flat
+
+    def values(mapping, dtype=np.int32):
+        keys = np.array(sorted(mapping), dtype=dtype)
+        return keys, np.array([mapping[k] for k in keys], dtype=np.int32)
+
+    return {
+        "decompose": sequences(decompose), "lower": sequences(lower),
+        "combining": values(combining), "separators": values(separators),
+        "pairs": values(pairs, np.int64),
+        "second": np.unique(np.array(list(pairs), dtype=np.int64) & 0x1FFFFF).astype(np.int32),
+        "cased": np.array(cased, dtype=np.int32),
+        "case_ignorable": np.array(case_ignorable, dtype=np.int32),
+        "space": "".join(f"\\x{{{c:x}}}" for c in space),  # an RE2 character class's body
+    }
+
+
+def _find(keys, x):
+    """(index, found): where each of ``x`` is in the sorted 1-D array ``keys``."""
+    keys = tf.constant(keys)
+    index = tf.minimum(tf.searchsorted(keys, x), tf.size(keys) - 1)
+    return index, tf.equal(tf.gather(keys, index), x)
+
+
+def _look_up(table, x, default):
+    keys, values = table
+    index, found = _find(keys, x)
+    return tf.where(found, tf.gather(tf.constant(values), index), default), found
+
+
+def _replace_each(table, codes, rows):
+    """Each code point of the flat ``codes`` (row ``rows``) by its sequence in ``table``."""
+    keys, starts, lengths, flat = table
+    index, found = _find(keys, codes)
+    counts = tf.where(found, tf.gather(tf.constant(lengths), index), 1)
+    source = tf.repeat(tf.range(tf.size(codes)), counts)
+    offset = tf.range(tf.size(source)) - tf.repeat(tf.cumsum(counts, exclusive=True), counts)
+    hit = tf.gather(found, source)
+    at = tf.where(hit, tf.gather(tf.constant(starts), tf.gather(index, source)) + offset, 0)
+    return (tf.where(hit, tf.gather(tf.constant(flat), at), tf.gather(codes, source)),
+            tf.gather(rows, source))
+
+
+def _last_before(flags):
+    """For each position i, the last j < i with ``flags[j]``, else -1."""
+    where = tf.concat([[-1], tf.where(flags)[:, 0]], 0)
+    return tf.gather(where, tf.cumsum(tf.cast(flags, tf.int64), exclusive=True))
+
+
+def _first_after(flags):
+    """For each position i, the first j > i with ``flags[j]``, else -1."""
+    where = tf.concat([tf.where(flags)[:, 0], [-1]], 0)
+    return tf.gather(where, tf.cumsum(tf.cast(flags, tf.int64)))
+
+
+def _row_starts(rows):
+    return tf.concat([tf.ones_like(rows[:1], tf.bool), tf.not_equal(rows[1:], rows[:-1])], 0)
+
+
+def _nfkc(codes, rows):
+    """``unicodedata.normalize("NFKC", ...)`` of every row of flat code points: compatibility
+    decomposition, canonical ordering, then canonical composition (Unicode annex 15)."""
+    tables = _unicode_tables()
+    codes, rows = _replace_each(tables["decompose"], codes, rows)
+    klass, _ = _look_up(tables["combining"], codes, 0)
+    row_start = _row_starts(rows)
+
+    def reorder():  # a stable sort of each run of combining marks by combining class
+        run = tf.cumsum(tf.cast(tf.equal(klass, 0) | row_start, tf.int64))
+        order = tf.argsort(run * 256 + tf.cast(klass, tf.int64), stable=True)
+        return tf.gather(codes, order), tf.gather(klass, order)
+
+    unordered = tf.reduce_any((klass[1:] > 0) & (klass[:-1] > klass[1:]) & ~row_start[1:])
+    codes, klass = tf.cond(unordered, reorder, lambda: (codes, klass))
+    # Composition. A starter that nothing composes into begins a segment that no composition
+    # crosses; within its segment, the k-th character that can be a pair's second is tried
+    # at step k against the segment's last starter, in every segment at once.
+    second = _find(tables["second"], codes)[1]
+    starter = tf.equal(klass, 0)
+    boundary = row_start | (starter & ~second)
+    segment = tf.cumsum(tf.cast(boundary, tf.int64)) - 1
+    segment_start = tf.where(boundary)[:, 0]
+    n_segments = tf.size(segment_start, out_type=tf.int64)
+    has_lead = tf.gather(starter & ~second, segment_start)
+    lead_at = tf.where(has_lead, segment_start, -1)
+    lead = tf.where(has_lead, tf.gather(codes, segment_start), -1)
+    at = tf.where(second)[:, 0]  # the candidates
+    at_segment = tf.gather(segment, at)
+    n_at = tf.size(at, out_type=tf.int64)
+    rank = tf.range(n_at) - tf.gather(
+        tf.math.unsorted_segment_min(tf.range(n_at), at_segment, n_segments), at_segment)
+    fixed_before = tf.gather(_last_before(~second), at)  # never removed
+    fixed_before = tf.where(fixed_before >= tf.gather(segment_start, at_segment), fixed_before, -1)
+    n_steps = tf.reduce_max(tf.concat([rank + 1, tf.zeros([1], tf.int64)], 0))
+
+    def step(k, lead_at, lead, kept_at, codes, removed):
+        pick = tf.where(tf.equal(rank, k))[:, 0]
+        j, seg = tf.gather(at, pick), tf.gather(at_segment, pick)
+        code, code_class = tf.gather(codes, j), tf.gather(klass, j)
+        seg_lead_at, seg_lead = tf.gather(lead_at, seg), tf.gather(lead, seg)
+        seg_kept_at = tf.gather(kept_at, seg)
+        before = tf.maximum(seg_kept_at, tf.gather(fixed_before, pick))  # last one left
+        unblocked = (seg_lead_at >= 0) & (
+            tf.equal(before, seg_lead_at)
+            | ((code_class > 0) & (tf.gather(klass, tf.maximum(before, 0)) < code_class)))
+        composite, found = _look_up(
+            tables["pairs"],
+            tf.bitwise.bitwise_or(tf.bitwise.left_shift(tf.cast(seg_lead, tf.int64), 21),
+                                  tf.cast(code, tf.int64)),
+            -1)
+        join = unblocked & found
+        new_lead = ~join & tf.equal(code_class, 0)
+        seg = seg[:, None]
+        lead = tf.tensor_scatter_nd_update(
+            lead, seg, tf.where(join, composite, tf.where(new_lead, code, seg_lead)))
+        lead_at = tf.tensor_scatter_nd_update(lead_at, seg, tf.where(new_lead, j, seg_lead_at))
+        kept_at = tf.tensor_scatter_nd_update(kept_at, seg, tf.where(join, seg_kept_at, j))
+        codes = tf.tensor_scatter_nd_update(codes, tf.boolean_mask(seg_lead_at, join)[:, None],
+                                            tf.boolean_mask(composite, join))
+        gone = tf.boolean_mask(j, join)
+        removed = tf.tensor_scatter_nd_update(removed, gone[:, None],
+                                              tf.ones_like(gone, tf.bool))
+        return k + 1, lead_at, lead, kept_at, codes, removed
+
+    *_, codes, removed = tf.while_loop(
+        lambda k, *_: k < n_steps, step,
+        (tf.constant(0, tf.int64), lead_at, lead, tf.fill([n_segments], tf.constant(-1, tf.int64)),
+         codes, tf.zeros_like(codes, tf.bool)))
+    return tf.boolean_mask(codes, ~removed), tf.boolean_mask(rows, ~removed)
+
+
+def _lower(codes, rows, n_rows):
+    """``str.lower()`` of every row, final sigma included."""
+    tables = _unicode_tables()
+    ignorable = _find(tables["case_ignorable"], codes)[1]
+    cased = _find(tables["cased"], codes)[1]
+    splits = tf.searchsorted(rows, tf.range(n_rows + 1), out_type=tf.int64)
+    before, after = _last_before(~ignorable), _first_after(~ignorable)
+    cased_before = (before >= tf.gather(splits, rows)) & tf.gather(cased, tf.maximum(before, 0))
+    cased_after = ((after >= 0) & (after < tf.gather(splits[1:], rows))
+                   & tf.gather(cased, tf.maximum(after, 0)))
+    codes = tf.where(tf.equal(codes, 0x3A3) & cased_before & ~cased_after, 0x3C2, codes)
+    return _replace_each(tables["lower"], codes, rows)
+
+
+def _decode(strings):
+    codes = tf.strings.unicode_decode(strings, "UTF-8", errors="replace",
+                                      replacement_char=0xFFFD)
+    return codes.flat_values, codes.value_rowids()
+
+
+def _encode(codes, rows, n_rows):
+    return tf.strings.unicode_encode(tf.RaggedTensor.from_value_rowids(codes, rows, n_rows),
+                                     "UTF-8")
+
+
+def _standardize_ascii(strings):
+    """:func:`bilstm_utils.text.normalize_text` of ASCII strings (NFKC changes none)."""
+    strings = tf.strings.regex_replace(strings, f"<[Bb][Rr][{_ASCII_SPACE}]*/?>", " ")
+    strings = tf.strings.regex_replace(tf.strings.lower(strings), "['`]", "")
+    strings = tf.strings.regex_replace(strings, f"[{_ASCII_SEPARATORS}]", " ")
+    strings = tf.strings.regex_replace(strings, f"[{_ASCII_SPACE}]+", " ")
+    return tf.strings.regex_replace(strings, "^ | $", "")
+
+
+def _standardize_unicode(strings):
+    """:func:`bilstm_utils.text.normalize_text` of a 1-D tensor of any UTF-8 strings."""
+    tables = _unicode_tables()
+    n_rows = tf.size(strings, out_type=tf.int64)
+    strings = _encode(*_nfkc(*_decode(strings)), n_rows)
+    strings = tf.strings.regex_replace(strings, f"<[Bb][Rr][{tables['space']}]*/?>", " ")
+    codes, rows = _nfkc(*_lower(*_decode(strings), n_rows))
+    codes, _ = _look_up(tables["separators"], codes, codes)
+    kept = tf.not_equal(codes, -1)
+    strings = _encode(tf.boolean_mask(codes, kept), tf.boolean_mask(rows, kept), n_rows)
+    strings = tf.strings.regex_replace(strings, f"[{tables['space']}]+", " ")
+    return tf.strings.regex_replace(strings, "^ | $", "")
+
+
+@keras.saving.register_keras_serializable(package="bilstm_utils")
+def graph_standardize(strings):
+    """:func:`bilstm_utils.text.standardize` in TensorFlow ops only, for models that are
+    exported (a SavedModel cannot carry the Python that ``tf.py_function`` runs).
+
+    The same strings as :func:`bilstm_utils.text.normalize_text`: NFKC, ``<br />`` tags,
+    lower-casing (final sigma included), apostrophes, punctuation and symbols, whitespace.
+    NFKC, the case mappings and the character categories come from tables read, on the first
+    call, from this Python's :mod:`unicodedata`; a string of ASCII characters only takes a
+    shorter, regex-only route. Slower than the Python version (on a CPU core, about 1 ms
+    more per IMDB review that is not pure ASCII, and about 2 s to build the tables and trace
+    the graph once), so ``make_vectorizer`` (``adapt`` on every training review) keeps using
+    that one; :func:`build_end_to_end` uses this one. Registered as
+    ``"bilstm_utils>graph_standardize"``.
+
+    Parameters
+    ----------
+    strings : tf.Tensor of dtype string, any shape
+        UTF-8 strings; invalid bytes are read as U+FFFD, which becomes a space (as in
+        ``text.standardize``).
+
+    Returns
+    -------
+    tf.Tensor of dtype string, same shape
+    """
+    strings = tf.convert_to_tensor(strings, tf.string)
+    flat = tf.reshape(strings, [-1])
+    unicode_rows = tf.where(~tf.strings.regex_full_match(flat, r"[\x00-\x7f]*"))[:, 0]
+    out = tf.tensor_scatter_nd_update(
+        _standardize_ascii(flat), unicode_rows[:, None],
+        _standardize_unicode(tf.gather(flat, unicode_rows)))
+    out = tf.reshape(out, tf.shape(strings))
+    out.set_shape(strings.shape)
+    return out
+
+
+_PY_FUNCTION_OPS = frozenset({"EagerPyFunc", "PyFunc", "PyFuncStateless"})
+
+
+def _python_callbacks(model: keras.Model) -> list[str]:
+    """The ``tf.py_function``/``tf.numpy_function`` ops in the graph ``model`` runs."""
+    specs = [tf.TensorSpec(x.shape, x.dtype) for x in model.inputs]
+    function = tf.function(lambda *inputs: model(*inputs, training=False))
+    graph_def = function.get_concrete_function(*specs).graph.as_graph_def()
+    nodes = list(graph_def.node) + [n for f in graph_def.library.function for n in f.node_def]
+    return sorted({n.name for n in nodes if n.op in _PY_FUNCTION_OPS})
+
+
+@keras.saving.register_keras_serializable(package="bilstm_utils")
+class RawStringModel(keras.Model):
+    """The functional model :func:`build_end_to_end` returns: a ``keras.Model`` whose
+    ``export`` refuses a graph that runs Python and whose ``save`` refuses legacy HDF5.
+
+    ``export`` writes a TensorFlow SavedModel, which holds graphs and weights but no Python:
+    a model whose graph calls ``tf.py_function`` (a ``TextVectorization`` with a Python
+    ``standardize``, say) exports silently and then fails in any other process with "Could not
+    find callback with key=pyfunc_... in the registry" (TensorFlow issue 51623). Here the
+    export stops first with a ``ValueError``. HDF5 (``.h5``) files cannot store a
+    ``TextVectorization``'s ``standardize`` function at all: ``save`` refuses them.
+    """
+
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None,
+               **kwargs):
+        """``keras.Model.export``, after checking that the graph runs no Python.
+
+        Raises
+        ------
+        ValueError
+            If the graph calls ``tf.py_function`` or ``tf.numpy_function``.
+        """
+        callbacks = _python_callbacks(self)
+        if callbacks:
+            raise ValueError(
+                f"{self.name} cannot be exported: its graph runs Python ({', '.join(callbacks)}:"
+                " tf.py_function, e.g. a TextVectorization whose standardize or split calls "
+                "Python), which a SavedModel cannot carry, so it would fail to load in any "
+                "other process ('Could not find callback with key=pyfunc_...'). Use a "
+                "standardize written in TensorFlow ops (models.graph_standardize, which "
+                "build_end_to_end puts in place of text.standardize), or save the model as "
+                "'.keras' and reload it with keras.saving.load_model after importing the "
+                "module that registers the function (import bilstm_utils)")
+        return super().export(filepath, format=format, verbose=verbose,
+                              input_signature=input_signature, **kwargs)
+
+    def save(self, filepath, *args, **kwargs):
+        """``keras.Model.save``; a ``.keras`` file only.
+
+        Raises
+        ------
+        ValueError
+            For a legacy ``.h5``/``.hdf5`` file, which cannot hold the ``TextVectorization``'s
+            ``standardize`` function (the file would save but never load).
+        """
+        if Path(str(filepath)).suffix.lower() in (".h5", ".hdf5"):
+            raise ValueError(
+                f"{self.name} cannot be saved as HDF5 ({filepath}): the legacy format cannot "
+                "store its TextVectorization's standardize function, so load_model would fail. "
+                "Save it as '.keras' (keras.saving.load_model after import bilstm_utils) or "
+                "export it (model.export(path), then tf.saved_model.load(path).serve)")
+        return super().save(filepath, *args, **kwargs)
+
+
 def build_end_to_end(vectorizer, model: keras.Model, maxlen: int = 400,
-                     padding: str = "post") -> keras.Model:
+                     padding: str = "post") -> RawStringModel:
     """A model that takes raw review strings: vectorise -> keep last ``maxlen`` -> ``model``.
 
     Parameters
     ----------
     vectorizer : TextVectorization
-        The training vectorizer (its vocabulary and ``standardize`` are copied).
+        The training vectorizer (its vocabulary and ``standardize`` are copied; the book's
+        :func:`bilstm_utils.text.standardize`, which runs Python, is replaced by its
+        TensorFlow twin :func:`graph_standardize`, which gives the same strings).
     model : keras.Model
         Takes int ids (batch, time), laid out as in training.
     maxlen : int
@@ -463,11 +812,24 @@ def build_end_to_end(vectorizer, model: keras.Model, maxlen: int = 400,
 
     Returns
     -------
-    keras.Model
-        Input: a ``tf.constant`` of strings, shape (batch,), any batch size; a review with
-        no word (empty, punctuation only) is a row of padding. Output: P(positive), shape
-        (batch, 1). Not compiled (it is for inference). Saved as ``.keras``, it reloads after
-        ``import bilstm_utils``.
+    RawStringModel
+        A functional ``keras.Model``. Input: a ``tf.constant`` of strings, shape (batch,), any
+        batch size; a review with no word (empty, punctuation only) is a row of padding.
+        Output: P(positive), shape (batch, 1). Not compiled (it is for inference).
+        Two ways to save it:
+
+        * ``e2e.save("review_sentiment.keras")``, then ``keras.saving.load_model`` in a
+          process that has run ``import bilstm_utils`` (which registers the custom layers).
+        * ``e2e.export("review_sentiment")``, a TensorFlow SavedModel, then
+          ``served = tf.saved_model.load("review_sentiment")`` and
+          ``served.serve(tf.constant([...]))`` in any process, even one without
+          ``bilstm_utils`` (or TF Serving): it holds only TensorFlow ops. Keep the loaded
+          object in a variable: ``tf.saved_model.load(path).serve(...)`` in one expression
+          frees its weights before the call (true of any SavedModel). If the vectorizer's
+          ``standardize`` (or ``split``) runs Python (``tf.py_function``), ``export``
+          raises ``ValueError`` instead of writing a SavedModel that would load nowhere else.
+
+        Legacy HDF5 (``.h5``) cannot store the ``standardize`` function: ``save`` refuses it.
     """
     if not isinstance(vectorizer, keras.layers.TextVectorization):
         raise ValueError(f"vectorizer must be a TextVectorization, got {type(vectorizer).__name__}")
@@ -475,8 +837,11 @@ def build_end_to_end(vectorizer, model: keras.Model, maxlen: int = 400,
     if config.get("output_sequence_length") is not None:
         raise ValueError("vectorizer must not cut reviews itself (output_sequence_length): "
                          "make it with make_vectorizer(texts) and pass maxlen here")
+    standardize = config["standardize"]
+    if standardize is text.standardize:  # Python (tf.py_function): no SavedModel can hold it
+        standardize = graph_standardize
     strings_to_ids = keras.layers.TextVectorization(
-        standardize=config["standardize"],
+        standardize=standardize,
         vocabulary=vectorizer.get_vocabulary(),
         name="vectorize",
     )
@@ -485,4 +850,4 @@ def build_end_to_end(vectorizer, model: keras.Model, maxlen: int = 400,
     # the same layers and weights without the training state: a compiled inner model would
     # save its optimizer, and reloading it would warn that the optimizer's variables differ
     classifier = keras.Model(model.inputs, model.outputs, name=model.name)
-    return keras.Model(inputs, classifier(ids), name="review_sentiment")
+    return RawStringModel(inputs, classifier(ids), name="review_sentiment")
