@@ -10,6 +10,7 @@ is not one of those known notices, so real import errors stay visible.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -54,4 +55,8 @@ def import_tensorflow_quietly():
     kept = [line for line in text.splitlines() if not _is_noise(line)]
     if kept:
         print("\n".join(kept), file=sys.stderr)
+    # TensorFlow's Python logger inherits the root logger's level; where that is INFO (some
+    # notebook set-ups), exporting a SavedModel prints "INFO:tensorflow:Assets written to
+    # <a temporary path>" into the notebook. Warnings and errors still come through.
+    logging.getLogger("tensorflow").setLevel(logging.WARNING)
     return tf

@@ -28,6 +28,22 @@ def test_import_prints_nothing_on_stderr_even_with_tensorflow_used():
     assert proc.stderr == ""
 
 
+def test_saving_a_savedmodel_logs_no_info_line_where_the_root_logger_is_at_info():
+    """Chapter 4's export printed "INFO:tensorflow:Assets written to /tmp/..." into the
+    notebook: a set-up with the root logger at INFO lets TensorFlow's INFO lines through."""
+    code = (
+        "import logging\nlogging.basicConfig(level=logging.INFO)\n"
+        "import bilstm_utils, keras, tempfile\n"
+        "m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])\n"
+        "m.export(tempfile.mkdtemp() + '/x', verbose=False)\n"
+        "logging.getLogger('tensorflow').warning('still shown')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "INFO:tensorflow" not in proc.stderr
+    assert "still shown" in proc.stderr
+
+
 def test_quiet_import_still_shows_real_errors():
     from bilstm_utils._quiet import _is_noise
 
