@@ -257,17 +257,23 @@ def logit_from_embeddings(model: keras.Model, embeddings, mask) -> tf.Tensor:
 
 
 def _float32_predictor(model: keras.Model):
-    """``batch -> P(positive)`` with the model run in float32 (see :func:`float32_compute`)."""
-
-    @tf.function(reduce_retracing=True)
-    def run(batch):
-        return model(batch, training=False)
+    """``batch -> P(positive)`` with the model run in float32 (see :func:`float32_compute`);
+    its graph is built once per model (:func:`_graph_functions`)."""
+    run = _graph_functions(model, ("float32_predict",), _build_float32_run)
 
     def predict(batch: np.ndarray) -> np.ndarray:
         with float32_compute(model):
             return np.asarray(run(tf.constant(batch)), np.float32).reshape(-1)
 
     return predict
+
+
+def _build_float32_run(model_ref):
+    @tf.function(reduce_retracing=True)
+    def run(batch):
+        return model_ref()(batch, training=False)
+
+    return run
 
 
 def predict_proba(model: keras.Model, ids: np.ndarray, batch_size: int = 512) -> np.ndarray:
