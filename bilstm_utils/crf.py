@@ -18,11 +18,14 @@ Viterbi, both in :math:`O(n C^2)`. Masks must be right-padded with a true first 
 
 from __future__ import annotations
 
+import inspect
 import itertools
 
 import keras
 import numpy as np
 from keras import ops
+
+from bilstm_utils import _checks
 
 
 def _time_major(x):
@@ -35,14 +38,104 @@ def _as_mask(mask, emissions):
     return ops.cast(mask, "bool")
 
 
-def _check_no_empty_row(mask):
+def _concrete(value) -> np.ndarray | None:
+    """``value``'s values as a NumPy array when they are known (NumPy, list, eager tensor).
+
+    None for a symbolic tensor inside a traced graph (nothing to check there) and for anything
+    that is not an array of numbers (a ``tf.data.Dataset``, a generator...).
+    """
+    if value is None:
+        return None
+    if isinstance(value, np.ndarray):
+        values = value
+    elif isinstance(value, (list, tuple)) or ops.is_tensor(value):
+        if keras.backend.backend() == "tensorflow" and ops.is_tensor(value) and not hasattr(
+            value, "numpy"
+        ):
+            return None  # symbolic, inside a traced graph (np.array would warn, then fail)
+        try:
+            values = np.asarray(ops.convert_to_numpy(value))
+        except Exception:  # a symbolic tensor inside a traced graph, a ragged list...
+            return None
+    else:
+        return None
+    if values.dtype.kind not in "biuf":
+        return None
+    return values
+
+
+def _row(values: np.ndarray) -> str:
+    shown = values[:12].astype(int).tolist()
+    return str(shown)[:-1] + (", ...]" if len(values) > 12 else "]")
+
+
+def _check_no_empty_row(mask, what: str = "mask", values=None):
     """Raise ValueError for an all-masked row when the mask's values are known (eager)."""
-    try:
-        values = np.asarray(ops.convert_to_numpy(mask))
-    except Exception:  # a symbolic tensor inside a traced graph: nothing to check here
+    values = _concrete(mask) if values is None else values
+    if values is None or values.ndim != 2:
         return
-    if values.ndim == 2 and not values.any(axis=1).all():
-        raise ValueError("every row needs at least one valid (unmasked) step; got an empty row")
+    empty = np.flatnonzero(~values.astype(bool).any(axis=1))
+    if empty.size:
+        raise ValueError(
+            "every row needs at least one valid (unmasked) step; got an empty row "
+            f"(row {empty[0]} of {what})"
+        )
+
+
+def _check_mask(mask, what: str = "mask"):
+    """Raise ValueError when a concrete mask has an empty row or is not right-padded.
+
+    The forward algorithm, the sequence score and Viterbi start every row at step 0 and end it
+    at step ``length - 1``: a left-padded row (``0…0 1…1``, e.g. from
+    ``keras.utils.pad_sequences``' default ``padding="pre"``) or a row with holes would give a
+    wrong answer without any error. A symbolic mask (inside a traced graph) is not checked.
+    """
+    values = _concrete(mask)
+    if values is None or values.ndim != 2:
+        return
+    values = values.astype(bool)
+    _check_no_empty_row(mask, what, values)
+    lengths = values.sum(axis=1)
+    right = np.arange(values.shape[1])[None, :] < lengths[:, None]
+    bad = np.flatnonzero((values != right).any(axis=1))
+    if bad.size:
+        raise ValueError(
+            f"{what} must be right-padded: every row 1…1 0…0 with a true first step (as from "
+            f"tagging.windows or pad_sequences(..., padding='post')); row {bad[0]} is "
+            f"{_row(values[bad[0]])} (left padding or a hole)"
+        )
+
+
+def _check_tags(tags, mask, n_tags, what: str = "tags"):
+    """Raise ValueError when concrete tags are not whole ids in ``[0, n_tags)`` on valid steps.
+
+    ``mask`` None means every step is valid; a symbolic mask or symbolic tags are not checked.
+    Tags on masked steps may hold anything (they are not used).
+    """
+    values = _concrete(tags)
+    if values is None or not isinstance(n_tags, (int, np.integer)):
+        return
+    if mask is None:
+        valid = np.ones(values.shape, dtype=bool)
+    else:
+        valid = _concrete(mask)
+        if valid is None:
+            return
+        if valid.shape != values.shape:
+            raise ValueError(
+                f"{what} must have the shape of the mask (batch, time) {valid.shape}, got "
+                f"{values.shape}"
+            )
+        valid = valid.astype(bool)
+    ids = values[valid]
+    if ids.dtype.kind == "f":
+        whole = np.isfinite(ids) & (ids == np.round(ids))
+        if not whole.all():
+            raise ValueError(f"{what} must be whole tag ids, got {ids[~whole][0].item()!r}")
+    out = (ids < 0) | (ids >= n_tags)
+    if out.any():
+        bad = ids[out][0].item()
+        raise ValueError(f"{what} must be tag ids in [0, {n_tags}) on the valid steps, got {bad!r}")
 
 
 def crf_log_partition(emissions, transitions, start, end, mask=None):
@@ -68,7 +161,14 @@ def crf_log_partition(emissions, transitions, start, end, mask=None):
     Returns
     -------
     tensor, shape (batch,)
+
+    Raises
+    ------
+    ValueError
+        When the mask is concrete (NumPy or eager) and has an empty row or is not right-padded
+        (left padding, holes). Inside a traced graph it is the caller's duty.
     """
+    _check_mask(mask)
     mask = _as_mask(mask, emissions)
     em = _time_major(emissions)
     m = _time_major(mask)
@@ -95,16 +195,23 @@ def crf_sequence_score(emissions, tags, transitions, start, end, mask=None):
         Tag ids (any value on masked steps).
     transitions, start, end, mask
         As in :func:`crf_log_partition`. Every row of ``mask`` must have at least one valid
-        step: an empty row (length 0) has no last tag, so it raises ``ValueError`` when the
-        mask is concrete (NumPy or eager); inside a traced graph it is the caller's duty.
+        step: an empty row (length 0) has no last tag.
 
     Returns
     -------
     tensor, shape (batch,)
+
+    Raises
+    ------
+    ValueError
+        When the mask is concrete (NumPy or eager) and has an empty row or is not right-padded,
+        or when the tags are concrete and, on a valid step, not a whole id in ``[0, C)`` (or
+        not of the mask's shape). Inside a traced graph it is the caller's duty.
     """
-    mask = _as_mask(mask, emissions)
-    _check_no_empty_row(mask)
+    _check_mask(mask)
     n_tags = ops.shape(emissions)[-1]
+    _check_tags(tags, mask, n_tags)
+    mask = _as_mask(mask, emissions)
     m = ops.cast(mask, emissions.dtype)
     one_hot = ops.one_hot(ops.cast(tags, "int32"), n_tags, dtype=emissions.dtype)
     emit = ops.sum(ops.sum(emissions * one_hot, axis=-1) * m, axis=1)
@@ -119,7 +226,10 @@ def crf_sequence_score(emissions, tags, transitions, start, end, mask=None):
 
 
 def crf_log_likelihood(emissions, tags, transitions, start, end, mask=None):
-    """:math:`\\log p(y \\mid x) = s(y) - \\log Z`, per sequence (shape (batch,), <= 0)."""
+    """:math:`\\log p(y \\mid x) = s(y) - \\log Z`, per sequence (shape (batch,), <= 0).
+
+    Raises ``ValueError`` as :func:`crf_sequence_score` does.
+    """
     return crf_sequence_score(emissions, tags, transitions, start, end, mask) - crf_log_partition(
         emissions, transitions, start, end, mask
     )
@@ -137,7 +247,13 @@ def viterbi_decode(emissions, transitions, start, end, mask=None):
     -------
     tensor of int32, shape (batch, time)
         The best tags; on masked steps the last valid tag is repeated.
+
+    Raises
+    ------
+    ValueError
+        When the mask is concrete (NumPy or eager) and has an empty row or is not right-padded.
     """
+    _check_mask(mask)
     mask = _as_mask(mask, emissions)
     n_tags = ops.shape(emissions)[-1]
     em = _time_major(emissions)
@@ -224,19 +340,23 @@ class LinearChainCRF(keras.layers.Layer):
 
     Calling the layer returns the emissions unchanged (so a model's output stays the per-step
     scores); :meth:`log_likelihood` gives the training objective and :meth:`decode` the Viterbi
-    tags.
+    tags. Both compute in the dtype of the CRF's variables (float32, also under the
+    ``mixed_float16`` policy, whose float16 emissions are cast up first).
 
     Parameters
     ----------
     num_tags : int
-        Number of tags C (>= 2).
+        Number of tags C (>= 2); NumPy integers are accepted and stored as ``int``.
+
+    Raises
+    ------
+    ValueError
+        If ``num_tags`` is not an integer >= 2 (a bool or a float such as 5.0 is refused).
     """
 
     def __init__(self, num_tags: int, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(num_tags, bool) or not isinstance(num_tags, int) or num_tags < 2:
-            raise ValueError(f"num_tags must be an integer >= 2, got {num_tags!r}")
-        self.num_tags = num_tags
+        self.num_tags = _checks.integer("num_tags", num_tags, 2)
         self.supports_masking = True
 
     def build(self, input_shape=None):
@@ -249,20 +369,42 @@ class LinearChainCRF(keras.layers.Layer):
     def call(self, emissions, mask=None):
         return emissions
 
+    def _cast(self, emissions):
+        # log_likelihood/log_partition/decode are not `call`, so Keras does not autocast their
+        # inputs: float16 emissions (mixed precision) meet the float32 variables here
+        return ops.cast(emissions, self.transitions.dtype)
+
     def log_likelihood(self, emissions, tags, mask=None):
-        """Per-sequence :math:`\\log p(y \\mid x)`, shape (batch,)."""
-        return crf_log_likelihood(emissions, tags, self.transitions, self.start, self.end, mask)
+        """Per-sequence :math:`\\log p(y \\mid x)`, shape (batch,), in the variables' dtype.
+
+        Raises ``ValueError`` as :func:`crf_sequence_score` does.
+        """
+        return crf_log_likelihood(self._cast(emissions), tags, self.transitions, self.start,
+                                  self.end, mask)
 
     def log_partition(self, emissions, mask=None):
-        """Per-sequence :math:`\\log Z`, shape (batch,)."""
-        return crf_log_partition(emissions, self.transitions, self.start, self.end, mask)
+        """Per-sequence :math:`\\log Z`, shape (batch,), in the variables' dtype.
+
+        Raises ``ValueError`` as :func:`crf_log_partition` does.
+        """
+        return crf_log_partition(self._cast(emissions), self.transitions, self.start, self.end,
+                                 mask)
 
     def decode(self, emissions, mask=None):
-        """Viterbi tags, int32 of shape (batch, time)."""
-        return viterbi_decode(emissions, self.transitions, self.start, self.end, mask)
+        """Viterbi tags, int32 of shape (batch, time).
+
+        Raises ``ValueError`` as :func:`viterbi_decode` does.
+        """
+        return viterbi_decode(self._cast(emissions), self.transitions, self.start, self.end, mask)
 
     def get_config(self):
         return {**super().get_config(), "num_tags": self.num_tags}
+
+
+_NO_WEIGHTS = (
+    "CRFTagger takes no {}: its loss is the log-likelihood of whole tag sequences, which has "
+    "no per-token (or per-class) weights; fit/evaluate it without sample_weight/class_weight"
+)
 
 
 @keras.saving.register_keras_serializable(package="bilstm_utils")
@@ -272,18 +414,34 @@ class CRFTagger(keras.Model):
     ``fit(x, y)`` minimises the negative log-likelihood per token,
     :math:`-\\sum_b \\log p(y_b \\mid x_b) / \\sum_b n_b`, with the mask taken from
     ``x != 0`` (padding id 0, right-padded). Calling the model gives the emissions;
-    ``predict`` (and :meth:`predict_tags`) gives the Viterbi tags.
+    ``predict`` (and :meth:`predict_tags`) gives the Viterbi tags. The CRF computes in float32,
+    also under the ``mixed_float16`` policy.
+
+    ``fit``, ``evaluate``, ``predict`` and their ``*_on_batch`` forms check concrete inputs
+    (NumPy arrays, eager tensors) before Keras sees them; a ``tf.data.Dataset`` or a generator
+    is not checked (its batches are symbolic inside the traced step), except for weights:
+    ``compute_loss`` refuses any ``sample_weight``.
 
     Parameters
     ----------
     encoder : keras.Model
         Maps ``(batch, time)`` int ids to ``(batch, time, num_tags)`` scores (no softmax).
     num_tags : int
-        Tags C.
+        Tags C (>= 2); NumPy integers are accepted (e.g. ``y.max() + 1``) and stored as ``int``.
+
+    Raises
+    ------
+    ValueError
+        If ``num_tags`` is not an integer >= 2. From ``fit``/``evaluate``/``predict``: when a
+        row of ``x`` is all padding or not right-padded (``x != 0`` must be ``1…1 0…0``, so no
+        ``pad_sequences`` default ``padding="pre"``), when ``y`` is not of ``x``'s shape or holds
+        a tag outside ``[0, num_tags)`` on a word, and when ``sample_weight`` or
+        ``class_weight`` is given (the sequence likelihood takes no per-token weights).
     """
 
     def __init__(self, encoder: keras.Model, num_tags: int, **kwargs):
         super().__init__(**kwargs)
+        num_tags = _checks.integer("num_tags", num_tags, 2)
         self.encoder = encoder
         self.num_tags = num_tags
         self.crf = LinearChainCRF(num_tags, name="crf")
@@ -292,6 +450,8 @@ class CRFTagger(keras.Model):
         return self.crf(self.encoder(x, training=training))
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        if sample_weight is not None:  # also what Keras makes of class_weight
+            raise ValueError(_NO_WEIGHTS.format("sample_weight or class_weight"))
         mask = ops.not_equal(x, 0)
         ll = self.crf.log_likelihood(y_pred, y, mask)
         return -ops.sum(ll) / ops.sum(ops.cast(mask, ll.dtype))
@@ -301,8 +461,88 @@ class CRFTagger(keras.Model):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         return self.crf.decode(self(x, training=False), ops.not_equal(x, 0))
 
+    def _check_data(self, x, y=None):
+        """ValueError for concrete ids ``x`` that are not right-padded, or bad concrete tags."""
+        ids = _concrete(x) if not isinstance(x, (list, tuple)) else None
+        if ids is None or ids.ndim != 2:
+            return  # symbolic, a dataset, or not ids at all: Keras or the graph reports it
+        mask = ids != 0
+        _check_mask(mask, "the mask x != 0")
+        if y is not None and not isinstance(y, (list, tuple)):
+            _check_tags(y, mask, self.num_tags, "y")
+
+    def _check_arguments(self, method: str, args, kwargs):
+        try:
+            arguments = inspect.signature(getattr(keras.Model, method)).bind_partial(
+                self, *args, **kwargs).arguments
+        except TypeError:
+            return  # a bad call: Keras reports it
+        for name in ("sample_weight", "class_weight"):
+            if arguments.get(name) is not None:
+                raise ValueError(_NO_WEIGHTS.format(name))
+        self._check_data(arguments.get("x"), arguments.get("y"))
+        validation = arguments.get("validation_data")
+        if isinstance(validation, (list, tuple)) and 2 <= len(validation) <= 3:
+            if len(validation) == 3 and validation[2] is not None:
+                raise ValueError(_NO_WEIGHTS.format("sample_weight (in validation_data)"))
+            self._check_data(validation[0], validation[1])
+
+    def fit(self, *args, **kwargs):
+        """``keras.Model.fit``, after checking concrete ``x``, ``y`` and ``validation_data``.
+
+        Raises
+        ------
+        ValueError
+            See the class docstring (padding of ``x``, tag range of ``y``, weights).
+        """
+        self._check_arguments("fit", args, kwargs)
+        return super().fit(*args, **kwargs)
+
+    def evaluate(self, *args, **kwargs):
+        """``keras.Model.evaluate``, after checking concrete ``x`` and ``y``.
+
+        Raises
+        ------
+        ValueError
+            See the class docstring (padding of ``x``, tag range of ``y``, weights).
+        """
+        self._check_arguments("evaluate", args, kwargs)
+        return super().evaluate(*args, **kwargs)
+
+    def predict(self, *args, **kwargs):
+        """``keras.Model.predict`` (Viterbi tags), after checking concrete ``x``.
+
+        Raises
+        ------
+        ValueError
+            When a row of a concrete ``x`` is all padding or not right-padded.
+        """
+        self._check_arguments("predict", args, kwargs)
+        return super().predict(*args, **kwargs)
+
+    def train_on_batch(self, *args, **kwargs):
+        """``keras.Model.train_on_batch``, with the checks of :meth:`fit`."""
+        self._check_arguments("train_on_batch", args, kwargs)
+        return super().train_on_batch(*args, **kwargs)
+
+    def test_on_batch(self, *args, **kwargs):
+        """``keras.Model.test_on_batch``, with the checks of :meth:`evaluate`."""
+        self._check_arguments("test_on_batch", args, kwargs)
+        return super().test_on_batch(*args, **kwargs)
+
+    def predict_on_batch(self, *args, **kwargs):
+        """``keras.Model.predict_on_batch``, with the checks of :meth:`predict`."""
+        self._check_arguments("predict_on_batch", args, kwargs)
+        return super().predict_on_batch(*args, **kwargs)
+
     def predict_tags(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
-        """Viterbi tags for int ids ``x`` of shape (n, time); returns int32 (n, time)."""
+        """Viterbi tags for int ids ``x`` of shape (n, time); returns int32 (n, time).
+
+        Raises
+        ------
+        ValueError
+            When a row of ``x`` is all padding (id 0) or ``x`` is not right-padded.
+        """
         return np.asarray(self.predict(x, batch_size=batch_size, verbose=0), dtype=np.int32)
 
     def get_config(self):

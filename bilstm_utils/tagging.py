@@ -27,6 +27,8 @@ label of word ``t`` at step ``t + k``, after it has read word ``t + k``.
 from __future__ import annotations
 
 import html
+import math
+import numbers
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -36,6 +38,8 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.metrics import classification_report, confusion_matrix, f1_score
+
+from bilstm_utils import _checks
 
 #: The five labels, in id order.
 LABELS: tuple[str, ...] = ("O", "COMMA", "PERIOD", "QUESTION", "EXCLAM")
@@ -49,6 +53,39 @@ PAD_ID, OOV_ID, END_ID = 0, 1, 2
 _MARK_LABEL = {",": 1, ";": 1, ":": 1, ".": 2, "?": 3, "!": 4}
 _TOKEN_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[,;:.?!]")
 _BR_RE = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
+def _label_array(name: str, labels) -> np.ndarray:
+    """``labels`` as an int64 array of label ids, or a clear ValueError.
+
+    Integers and whole floats are accepted; bools, other floats, NaN, strings and ids outside
+    ``[0, len(LABELS))`` are refused (a negative id would index :data:`MARKS` from the end).
+    """
+    values = np.asarray(labels)
+    if values.size == 0:
+        return values.astype(np.int64)
+    if values.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must be label ids (integers), got dtype {values.dtype}")
+    if values.dtype.kind == "f":
+        whole = np.isfinite(values) & (values == np.round(values))
+        if not whole.all():
+            bad = values[~whole].flat[0].item()
+            raise ValueError(f"{name} must be whole label ids, got {bad!r}")
+    out = (values < 0) | (values >= len(LABELS))
+    if out.any():
+        raise ValueError(
+            f"{name} must be label ids in [0, {len(LABELS)}) (0..{len(LABELS) - 1}: "
+            f"{', '.join(LABELS)}), got {values[out].flat[0].item()!r}"
+        )
+    return values.astype(np.int64)
+
+
+def _label_id(name: str, label) -> int:
+    """One label id as an ``int`` (an integer or a whole float in ``[0, len(LABELS))``)."""
+    value = np.asarray(label)
+    if value.ndim != 0 or value.dtype.kind == "b":
+        raise ValueError(f"{name} must be label ids (integers), got {label!r}")
+    return int(_label_array(name, value))
 
 
 def words_and_labels(text: str) -> tuple[list[str], list[int]]:
@@ -105,11 +142,14 @@ def label_shares(label_lists: Iterable[Sequence[int]]) -> dict[str, float]:
     Raises
     ------
     ValueError
-        If there are no labels at all.
+        If there are no labels at all, or a label is not an id in ``[0, len(LABELS))``.
     """
     counts = np.zeros(len(LABELS), dtype=np.int64)
     for labels in label_lists:
-        counts += np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(LABELS))
+        ids = _label_array("labels", labels)
+        if ids.ndim != 1:
+            raise ValueError(f"each review's labels must be 1-D, got shape {ids.shape}")
+        counts += np.bincount(ids, minlength=len(LABELS))
     if counts.sum() == 0:
         raise ValueError("no labels: every review is empty")
     return {name: float(c / counts.sum()) for name, c in zip(LABELS, counts, strict=True)}
@@ -136,10 +176,9 @@ def build_vocabulary(word_lists: Iterable[Sequence[str]], max_size: int = 20_000
     Raises
     ------
     ValueError
-        If ``max_size`` is not an integer > 3.
+        If ``max_size`` is not an integer > 3 (NumPy integers are accepted).
     """
-    if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size <= 3:
-        raise ValueError(f"max_size must be an integer > 3, got {max_size!r}")
+    max_size = _checks.integer("max_size", max_size, 4)
     counts: Counter[str] = Counter()
     for words in word_lists:
         counts.update(words)
@@ -274,7 +313,7 @@ def class_weights(y: np.ndarray, weight: np.ndarray, power: float = 0.5) -> np.n
     y, weight : ndarray, shape (n, T)
         Labels and 0/1 step weights, as in :class:`TaggedArrays`.
     power : float
-        0 gives equal weights; 1 gives inverse-frequency weights.
+        Finite and >= 0: 0 gives equal weights; 1 gives inverse-frequency weights.
 
     Returns
     -------
@@ -283,9 +322,24 @@ def class_weights(y: np.ndarray, weight: np.ndarray, power: float = 0.5) -> np.n
     Raises
     ------
     ValueError
-        If a class never occurs.
+        If a class never occurs; if ``power`` is not a finite number >= 0 (a negative power
+        would invert the weighting, NaN give NaN weights); if ``y`` and ``weight`` differ in
+        shape; or if a weighted label is not a label id in ``[0, 5)`` (whole floats are
+        accepted).
     """
-    counts = np.bincount(y[weight > 0], minlength=len(LABELS)).astype(np.float64)
+    if isinstance(power, (bool, np.bool_)) or not isinstance(power, numbers.Real) or not (
+        math.isfinite(power) and power >= 0
+    ):
+        raise ValueError(f"power must be a finite number >= 0, got {power!r}")
+    y, weight = np.asarray(y), np.asarray(weight)
+    if y.shape != weight.shape:
+        raise ValueError(f"y and weight must have the same shape, got {y.shape} and {weight.shape}")
+    labels = y[weight > 0]
+    if labels.dtype.kind not in "iu":
+        labels = _label_array("y (on steps with weight > 0)", labels)
+    elif labels.size and (labels.min() < 0 or labels.max() >= len(LABELS)):
+        _label_array("y (on steps with weight > 0)", labels)  # raises, naming the range
+    counts = np.bincount(labels, minlength=len(LABELS)).astype(np.float64)
     if (counts == 0).any():
         raise ValueError(f"a class never occurs: counts {counts.tolist()}")
     return ((counts[0] / counts) ** power).astype(np.float32)
@@ -331,10 +385,17 @@ def label_confusion(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
 
 
 def restored_text(words: Sequence[str], labels: Sequence[int]) -> str:
-    """Words with the marks their labels say, e.g. ``"great film. loved it!"``."""
+    """Words with the marks their labels say, e.g. ``"great film. loved it!"``.
+
+    Raises
+    ------
+    ValueError
+        If ``words`` and ``labels`` differ in length, or a label is not an id in ``[0, 5)``.
+    """
     if len(words) != len(labels):
         raise ValueError("words and labels must have the same length")
-    return " ".join(w + MARKS[int(lab)] for w, lab in zip(words, labels, strict=True))
+    return " ".join(w + MARKS[_label_id("labels", lab)]
+                    for w, lab in zip(words, labels, strict=True))
 
 
 def restored_html(words: Sequence[str], gold: Sequence[int], pred: Sequence[int]) -> str:
@@ -347,12 +408,17 @@ def restored_html(words: Sequence[str], gold: Sequence[int], pred: Sequence[int]
     -------
     str
         A ``<p>`` element; words are HTML-escaped.
+
+    Raises
+    ------
+    ValueError
+        If the three lengths differ, or a gold or predicted label is not an id in ``[0, 5)``.
     """
     if not len(words) == len(gold) == len(pred):
         raise ValueError("words, gold and pred must have the same length")
     out = []
     for w, g, p in zip(words, gold, pred, strict=True):
-        g, p = int(g), int(p)
+        g, p = _label_id("gold", g), _label_id("pred", p)
         piece = html.escape(w)
         if g != p and g:
             piece += f'<s style="color:#888">{MARKS[g]}</s>'
@@ -393,12 +459,19 @@ def build_tagger(
     Raises
     ------
     ValueError
-        For an unknown ``kind`` or a bad size.
+        For an unknown ``kind``, or a size that is not an integer in range (NumPy integers are
+        accepted; bools and floats such as 8.0 are not): ``vocab_size`` >= 2, ``units`` even
+        and >= 2, ``embed_dim``, ``n_labels``, ``layers`` >= 1.
     """
     if kind not in ("forward", "bi"):
         raise ValueError(f"kind must be 'forward' or 'bi', got {kind!r}")
-    if units < 2 or units % 2 or vocab_size < 2 or embed_dim < 1 or layers < 1:
-        raise ValueError("units must be even and >= 2; vocab_size >= 2; embed_dim, layers >= 1")
+    vocab_size = _checks.integer("vocab_size", vocab_size, 2)
+    units = _checks.integer("units", units, 2)
+    embed_dim = _checks.integer("embed_dim", embed_dim)
+    n_labels = _checks.integer("n_labels", n_labels)
+    layers = _checks.integer("layers", layers)
+    if units % 2:
+        raise ValueError(f"units must be even (a BiLSTM splits them in two), got {units}")
     inputs = keras.Input(shape=(None,), dtype="int32", name="word_ids")
     h = keras.layers.Embedding(vocab_size, embed_dim, mask_zero=True, name="embedding")(inputs)
     for i in range(layers):
@@ -470,3 +543,246 @@ def plot_label_confusion(
     ax.set_title(title, pad=10)
     fig.colorbar(im, ax=ax, label="share of the gold label's words")
     return fig
+
+
+def tune_o_bias(
+    log_probs: np.ndarray, y_true: np.ndarray, grid: np.ndarray | None = None
+) -> tuple[float, float]:
+    """The bias on O's log-probability that maximises the punctuation micro-F1.
+
+    A tagger puts label :math:`\\arg\\max_c (\\log p_c + \\delta [c = O])` after a word: a
+    negative :math:`\\delta` makes it put marks more readily (recall up, precision down), a
+    positive one less. Tuning :math:`\\delta` on validation data puts every tagger at its best
+    operating point before taggers are compared, the multi-class form of choosing a threshold.
+
+    Parameters
+    ----------
+    log_probs : ndarray, shape (n_words, 5)
+        Per-word log-probabilities (or any per-label scores) of the real words.
+    y_true : ndarray of int, shape (n_words,)
+        Gold label ids.
+    grid : ndarray, optional
+        Candidate biases (default: -5 to 5 in steps of 0.1).
+
+    Returns
+    -------
+    bias : float
+        The best :math:`\\delta` (the smallest in absolute value among ties).
+    f1 : float
+        The micro-F1 it gives on these words.
+
+    Raises
+    ------
+    ValueError
+        If the shapes disagree or the scores are not finite.
+    """
+    log_probs = np.asarray(log_probs, dtype=np.float64)
+    y_true = _label_array("y_true", y_true)
+    if log_probs.ndim != 2 or log_probs.shape != (len(y_true), len(LABELS)):
+        raise ValueError(f"log_probs must have shape ({len(y_true)}, {len(LABELS)}), "
+                         f"got {log_probs.shape}")
+    if not np.isfinite(log_probs).all():
+        raise ValueError("log_probs must be finite (clip probabilities before the log)")
+    grid = np.round(np.arange(-5.0, 5.0001, 0.1), 10) if grid is None else np.asarray(grid, float)
+    if grid.ndim != 1 or grid.size == 0 or not np.isfinite(grid).all():
+        raise ValueError("grid must be a non-empty 1-D array of finite biases")
+    # argmax(scores + bias on O) is O where O's score + bias >= the best mark's (ties go to O,
+    # as in np.argmax), else the best mark: one comparison per bias
+    best_mark = 1 + log_probs[:, 1:].argmax(axis=1)
+    margin = log_probs[np.arange(len(y_true)), best_mark] - log_probs[:, 0]
+    gold_marks = int(np.sum(y_true > 0))
+    hit = best_mark == y_true  # a true positive wherever the mark is put
+    order = np.argsort(np.abs(grid), kind="stable")
+    best_bias, best_f1 = 0.0, -1.0
+    for bias in grid[order]:
+        put = margin > bias
+        tp = int(np.sum(put & hit))
+        denominator = int(np.sum(put)) + gold_marks  # (TP + FP) + (TP + FN)
+        f1 = 2 * tp / denominator if denominator else 0.0
+        if f1 > best_f1:
+            best_bias, best_f1 = float(bias), f1
+    return best_bias, best_f1
+
+
+def apply_o_bias(scores: np.ndarray, bias: float) -> np.ndarray:
+    """Labels ``argmax(scores + bias on O)`` over the last axis (see :func:`tune_o_bias`).
+
+    Parameters
+    ----------
+    scores : ndarray, shape (..., 5)
+        Log-probabilities or other per-label scores.
+    bias : float
+        Added to the O column.
+
+    Returns
+    -------
+    ndarray of int, shape (...)
+    """
+    scores = np.array(scores, dtype=np.float64)
+    if scores.shape[-1] != len(LABELS):
+        raise ValueError(f"scores must end in {len(LABELS)} labels, got shape {scores.shape}")
+    if not np.isfinite(bias):
+        raise ValueError(f"bias must be finite, got {bias!r}")
+    scores[..., 0] += bias
+    return scores.argmax(-1)
+
+
+def window_features(arrays: TaggedArrays, vocab_size: int):
+    """One-hot features of (previous word, word, next word) for every real word of k = 0 windows.
+
+    The features of a window baseline: a linear model on them sees one word of context on each
+    side and nothing else. Beyond a window's edges the neighbour is :data:`END_ID`.
+
+    Parameters
+    ----------
+    arrays : TaggedArrays
+        Windows with ``lookahead == 0``.
+    vocab_size : int
+        Number of word ids.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix, shape (number of real words, 3 * vocab_size)
+        Rows in the order of :meth:`TaggedArrays.labels`.
+
+    Raises
+    ------
+    ValueError
+        If ``arrays`` has a lookahead or an id is not below ``vocab_size``.
+    """
+    from scipy import sparse
+
+    vocab_size = _checks.integer("vocab_size", vocab_size, 3)
+    if arrays.lookahead != 0:
+        raise ValueError("window_features needs lookahead-0 windows")
+    x = np.asarray(arrays.x)
+    if x.size and x.max() >= vocab_size:
+        raise ValueError(f"an id ({x.max()}) is not below vocab_size ({vocab_size})")
+    prev = np.pad(x[:, :-1], ((0, 0), (1, 0)), constant_values=END_ID)
+    nxt = np.pad(x[:, 1:], ((0, 0), (0, 1)), constant_values=PAD_ID)
+    nxt = np.where(nxt == PAD_ID, END_ID, nxt)
+    real = arrays.weight > 0
+    cols = np.stack([prev[real], x[real] + vocab_size, nxt[real] + 2 * vocab_size], axis=1)
+    n = len(cols)
+    return sparse.csr_matrix((np.ones(3 * n, np.float32), (np.repeat(np.arange(n), 3),
+                                                           cols.ravel())),
+                             shape=(n, 3 * vocab_size))
+
+
+def punctuate(
+    text: str, model: keras.Model, vocab: dict[str, int], window: int = 100, stride: int = 50,
+    o_bias: float = 0.0, batch_size: int = 256,
+) -> str:
+    """Raw text in, punctuated text out: a trained softmax tagger over overlapping windows.
+
+    The text is split with :func:`words_and_labels` (its own marks are dropped), cut into
+    windows of ``window`` words that start every ``stride`` words, and each word takes its label
+    from the window in which it lies farthest from an edge, so that no word is labelled from a
+    window that cuts off its context (the sliding-window inference of punctuation restoration).
+
+    Parameters
+    ----------
+    text : str
+        Any text; its punctuation is ignored.
+    model : keras.Model
+        Maps ``(batch, time)`` ids to ``(batch, time, 5)`` probabilities (a k = 0 tagger).
+    vocab : dict
+        From :func:`build_vocabulary`.
+    window, stride : int
+        Window length and step, ``1 <= stride <= window``.
+    o_bias : float
+        Added to O's log-probability (:func:`tune_o_bias`).
+    batch_size : int
+        For ``model.predict``.
+
+    Returns
+    -------
+    str
+        Lower-cased words with the predicted marks.
+
+    Raises
+    ------
+    ValueError
+        For a window or stride out of range.
+    """
+    window = _checks.integer("window", window, 1)
+    stride = _checks.integer("stride", stride, 1)
+    if stride > window:
+        raise ValueError(f"stride ({stride}) must not exceed window ({window})")
+    words, _ = words_and_labels(text)
+    if not words:
+        return ""
+    ids = np.array([vocab.get(w, OOV_ID) for w in words], dtype=np.int32)
+    n = len(ids)
+    starts = list(range(0, max(n - window, 0) + 1, stride))
+    if starts[-1] + window < n:
+        starts.append(n - window)
+    x = np.zeros((len(starts), window), np.int32)
+    for row, s in enumerate(starts):
+        chunk = ids[s:s + window]
+        x[row, :len(chunk)] = chunk
+    probs = np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float64)
+    labels = np.zeros(n, np.int64)
+    best = np.full(n, -1)
+    for row, s in enumerate(starts):
+        for t in range(min(window, n - s)):
+            margin = min(t, min(window, n - s) - 1 - t)  # distance from the nearer edge
+            if margin > best[s + t]:
+                best[s + t] = margin
+                labels[s + t] = apply_o_bias(np.log(np.clip(probs[row, t], 1e-12, 1.0)), o_bias)
+    return restored_text(words, labels)
+
+
+def f1_counts(
+    y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, n_groups: int | None = None
+) -> np.ndarray:
+    """True positives, false positives and false negatives of the four marks, per group of words.
+
+    The per-example statistics :func:`bilstm_utils.stats.compare_paired` resamples: summed over
+    any set of groups they give that set's micro-F1 through :func:`f1_from_counts`, so a
+    bootstrap can resample whole reviews (or movies) at once.
+
+    Parameters
+    ----------
+    y_true, y_pred : ndarray of int, shape (n_words,)
+        Gold and predicted label ids.
+    groups : ndarray of int, shape (n_words,)
+        The group of each word, ids ``0 .. n_groups - 1`` (e.g. its review).
+    n_groups : int, optional
+        Number of groups (default: the largest id + 1); groups without words get zeros.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_groups, 3)
+        TP, FP, FN per group (a wrong mark is one FP and one FN, as in :func:`punct_f1`).
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, a label is out of range, or a group id is negative.
+    """
+    y_true, y_pred = _label_array("y_true", y_true), _label_array("y_pred", y_pred)
+    groups = np.asarray(groups)
+    if not (y_true.shape == y_pred.shape == groups.shape) or y_true.ndim != 1:
+        raise ValueError("y_true, y_pred and groups must be 1-D arrays of the same length")
+    if groups.size and (groups.dtype.kind not in "iu" or groups.min() < 0):
+        raise ValueError("groups must be non-negative integer ids")
+    largest = int(groups.max()) + 1 if groups.size else 0
+    n_groups = largest if n_groups is None else _checks.integer("n_groups", n_groups, largest)
+    tp = (y_pred == y_true) & (y_true > 0)
+    fp = (y_pred > 0) & (y_pred != y_true)
+    fn = (y_true > 0) & (y_pred != y_true)
+    return np.stack([np.bincount(groups, weights=v, minlength=n_groups) for v in (tp, fp, fn)],
+                    axis=1).astype(np.int64)
+
+
+def f1_from_counts(sums: np.ndarray, counts=None) -> np.ndarray:
+    """Micro-F1 :math:`2TP / (2TP + FP + FN)` from summed counts (last axis TP, FP, FN).
+
+    Shaped as the ``metric`` argument of :func:`bilstm_utils.stats.compare_paired` (``counts``
+    is ignored). Returns 0 where there is nothing to find and nothing predicted.
+    """
+    sums = np.asarray(sums, dtype=np.float64)
+    tp, fp, fn = sums[..., 0], sums[..., 1], sums[..., 2]
+    denominator = 2 * tp + fp + fn
+    return np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0)

@@ -1,0 +1,236 @@
+"""A span-tagging task with hard label structure: capitalised name spans in lower-cased reviews.
+
+Named-entity recognition (NER) marks spans of words with the BIO scheme (Lance Ramshaw and
+Mitchell Marcus, "Text Chunking using Transformation-Based Learning", 1995,
+https://aclanthology.org/W95-0107/): ``B-X`` begins a span of type X, ``I-X`` continues it, ``O``
+is outside every span. ``I-X`` may follow only ``B-X`` or ``I-X``: the labels constrain each
+other, which is what a linear-chain CRF can learn and a per-word softmax cannot.
+
+IMDB has no entity annotation, so chapter 6 makes a proxy from the reviews' own casing: the
+input is the lower-cased words, and the target marks each run of capitalised words that does not
+start a sentence (``... starring Tom Hanks and ...`` gives ``tom``/B-NAME, ``hanks``/I-NAME).
+The rule is exact about casing and noisy about names (a capitalised common word mid-sentence
+counts; a name that opens a sentence does not), which is fine for comparing taggers on it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = [
+    "BIO_TAGS",
+    "allowed_transitions",
+    "illegal_span_share",
+    "tag_strings",
+    "words_and_name_tags",
+]
+
+BIO_TAGS: tuple[str, ...] = ("O", "B-NAME", "I-NAME")
+"""The tag names of :func:`words_and_name_tags`, by id."""
+
+_TOKEN_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[,;:.?!\"()]")
+_BR_RE = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_SENTENCE_END = {".", "?", "!"}
+_BREAK = {",", ";", ":", "\"", "(", ")"}
+
+
+def _capitalised(token: str) -> bool:
+    """First character upper-case, and not an all-capitals word of two or more letters."""
+    letters = [c for c in token if c.isalpha()]
+    if not letters or not token[0].isupper():
+        return False
+    return not (len(letters) >= 2 and all(c.isupper() for c in letters))
+
+
+def words_and_name_tags(text: str) -> tuple[list[str], list[int]]:
+    """Split a review into lower-cased words and BIO name tags from its casing.
+
+    A word is *capitalised* when its first character is upper-case and it is not written in
+    capitals throughout (``DVD``, ``AWFUL``). It is a name word when it is capitalised, is not
+    the pronoun *I* (nor *I'm*, *I've* ...), and does not open a sentence (the first word, or
+    the first after ``.``, ``?``, ``!`` or a ``<br />``). A run of consecutive name words, not
+    split by punctuation, is one span: ``B-NAME`` on its first word, ``I-NAME`` on the rest.
+
+    Parameters
+    ----------
+    text : str
+        A raw review.
+
+    Returns
+    -------
+    words : list of str
+        Lower-cased words without punctuation (the tagger's input).
+    tags : list of int
+        One id per word, an index into :data:`BIO_TAGS`.
+
+    Raises
+    ------
+    TypeError
+        If ``text`` is not a string.
+
+    Examples
+    --------
+    >>> words_and_name_tags("I saw it. Then Tom Hanks and Meg Ryan, no: Ryan!")[1]
+    [0, 0, 0, 0, 1, 2, 0, 1, 2, 0, 1]
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    text = _BR_RE.sub(" . ", text).replace("\u2019", "'")
+    words: list[str] = []
+    tags: list[int] = []
+    sentence_start, broken = True, True
+    for token in _TOKEN_RE.findall(text):
+        if token in _SENTENCE_END:
+            sentence_start = broken = True
+            continue
+        if token in _BREAK:
+            broken = True
+            continue
+        is_name = (
+            _capitalised(token)
+            and not sentence_start
+            and token.split("'")[0] != "I"
+        )
+        if is_name:
+            tags.append(1 if broken or not tags or tags[-1] == 0 else 2)
+        else:
+            tags.append(0)
+        words.append(token.lower())
+        sentence_start = broken = False
+    return words, tags
+
+
+def allowed_transitions(tags: Sequence[str] = BIO_TAGS) -> tuple[np.ndarray, np.ndarray]:
+    """Which tag may follow which under the BIO scheme, and which may open a sequence.
+
+    Parameters
+    ----------
+    tags : sequence of str
+        Tag names, ``"O"`` or ``"B-<type>"`` / ``"I-<type>"``.
+
+    Returns
+    -------
+    transitions : ndarray of bool, shape (C, C)
+        ``transitions[i, j]``: tag ``j`` may follow tag ``i`` (``I-X`` only after ``B-X`` or
+        ``I-X``).
+    start : ndarray of bool, shape (C,)
+        Tags that may open a sequence (every tag but ``I-*``).
+
+    Raises
+    ------
+    ValueError
+        If a tag name is not ``"O"``, ``"B-..."`` or ``"I-..."``.
+    """
+    for tag in tags:
+        if tag != "O" and not re.fullmatch(r"[BI]-.+", tag):
+            raise ValueError(f"BIO tags are 'O', 'B-<type>' or 'I-<type>'; got {tag!r}")
+    c = len(tags)
+    trans = np.ones((c, c), dtype=bool)
+    for j, tag in enumerate(tags):
+        if tag.startswith("I-"):
+            kind = tag[2:]
+            trans[:, j] = [t in (f"B-{kind}", f"I-{kind}") for t in tags]
+    start = np.array([not t.startswith("I-") for t in tags])
+    return trans, start
+
+
+def tag_strings(
+    tag_ids: Sequence[Sequence[int]], tags: Sequence[str] = BIO_TAGS
+) -> list[list[str]]:
+    """Tag ids per sequence as lists of tag names (the input form of ``seqeval``).
+
+    Raises
+    ------
+    ValueError
+        If an id is not in ``[0, len(tags))``.
+    """
+    out = []
+    for seq in tag_ids:
+        seq = np.asarray(seq)
+        if seq.size and (seq.min() < 0 or seq.max() >= len(tags)):
+            raise ValueError(f"tag ids must be in [0, {len(tags)}), got {seq.min()}..{seq.max()}")
+        out.append([tags[int(i)] for i in seq])
+    return out
+
+
+def illegal_span_share(tag_ids: Sequence[Sequence[int]], tags: Sequence[str] = BIO_TAGS) -> float:
+    """Share of predicted spans that open illegally: with ``I-X`` after ``O``, another type, or at
+    the start of a sequence.
+
+    A span starts at every ``B-X`` and at every ``I-X`` that is not allowed where it stands (the
+    CoNLL evaluation script, ``conlleval``, also reads such an ``I-X`` as a new span).
+
+    Returns
+    -------
+    float
+        In [0, 1]; 0.0 when there is no span.
+    """
+    trans, start = allowed_transitions(tags)
+    legal_starts = illegal = 0
+    for seq in tag_ids:
+        seq = [int(t) for t in seq]
+        for t, tag in enumerate(seq):
+            if tags[tag].startswith("B-"):
+                legal_starts += 1
+            elif tags[tag].startswith("I-"):
+                ok = trans[seq[t - 1], tag] if t else start[tag]
+                illegal += not ok
+    total = legal_starts + illegal
+    return illegal / total if total else 0.0
+
+
+def span_counts(
+    gold: Sequence[Sequence[int]], pred: Sequence[Sequence[int]], groups: Sequence[int],
+    n_groups: int | None = None, tags: Sequence[str] = BIO_TAGS,
+) -> np.ndarray:
+    """True positives, false positives and false negatives of spans, per group of sequences.
+
+    Spans are read as the CoNLL script ``conlleval`` and ``seqeval``'s default mode read them
+    (an ``I-X`` that cannot continue a span opens one); a predicted span is a true positive when
+    a gold span has the same type, start and end. Summed over groups and passed to
+    :func:`bilstm_utils.tagging.f1_from_counts` they give ``seqeval.metrics.f1_score``.
+
+    Parameters
+    ----------
+    gold, pred : sequences of sequences of int
+        Tag ids per sequence (the same lengths pairwise).
+    groups : sequence of int
+        The group id (``0 .. n_groups - 1``) of each sequence, e.g. its review.
+    n_groups : int, optional
+        Number of groups (default: the largest id + 1); groups without sequences get zeros.
+    tags : sequence of str
+        Tag names by id.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_groups, 3)
+
+    Raises
+    ------
+    ValueError
+        If the numbers of sequences or their lengths differ, or a group id is negative.
+    """
+    from seqeval.metrics.sequence_labeling import get_entities
+
+    groups = np.asarray(groups)
+    if not (len(gold) == len(pred) == len(groups)):
+        raise ValueError("gold, pred and groups must have one entry per sequence")
+    if groups.size and (groups.dtype.kind not in "iu" or groups.min() < 0):
+        raise ValueError("groups must be non-negative integer ids")
+    largest = int(groups.max()) + 1 if groups.size else 0
+    if n_groups is None:
+        n_groups = largest
+    elif isinstance(n_groups, bool) or not isinstance(n_groups, (int, np.integer)) \
+            or n_groups < largest:
+        raise ValueError(f"n_groups must be an integer >= {largest}, got {n_groups!r}")
+    out = np.zeros((int(n_groups), 3), np.int64)
+    for g_seq, p_seq, group in zip(tag_strings(gold, tags), tag_strings(pred, tags), groups,
+                                   strict=True):
+        if len(g_seq) != len(p_seq):
+            raise ValueError("each gold and predicted sequence must have the same length")
+        g, p = set(get_entities(g_seq)), set(get_entities(p_seq))
+        out[group] += (len(g & p), len(p - g), len(g - p))
+    return out
