@@ -31,10 +31,10 @@ __all__ = [
 BIO_TAGS: tuple[str, ...] = ("O", "B-NAME", "I-NAME")
 """The tag names of :func:`words_and_name_tags`, by id."""
 
-_TOKEN_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[,;:.?!\"()]")
+_TOKEN_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[,;:.?!\"()\u201c\u201d\u00ab\u00bb\u2026]")
 _BR_RE = re.compile(r"<br\s*/?>", re.IGNORECASE)
-_SENTENCE_END = {".", "?", "!"}
-_BREAK = {",", ";", ":", "\"", "(", ")"}
+_SENTENCE_END = {".", "?", "!", "\u2026"}
+_BREAK = {",", ";", ":", "\"", "(", ")", "\u201c", "\u201d", "\u00ab", "\u00bb"}
 
 
 def _capitalised(token: str) -> bool:
@@ -125,7 +125,7 @@ def allowed_transitions(tags: Sequence[str] = BIO_TAGS) -> tuple[np.ndarray, np.
         If a tag name is not ``"O"``, ``"B-..."`` or ``"I-..."``.
     """
     for tag in tags:
-        if tag != "O" and not re.fullmatch(r"[BI]-.+", tag):
+        if not isinstance(tag, str) or (tag != "O" and not re.fullmatch(r"[BI]-.+", tag)):
             raise ValueError(f"BIO tags are 'O', 'B-<type>' or 'I-<type>'; got {tag!r}")
     c = len(tags)
     trans = np.ones((c, c), dtype=bool)
@@ -133,7 +133,7 @@ def allowed_transitions(tags: Sequence[str] = BIO_TAGS) -> tuple[np.ndarray, np.
         if tag.startswith("I-"):
             kind = tag[2:]
             trans[:, j] = [t in (f"B-{kind}", f"I-{kind}") for t in tags]
-    start = np.array([not t.startswith("I-") for t in tags])
+    start = np.array([not t.startswith("I-") for t in tags], dtype=bool)
     return trans, start
 
 
@@ -150,6 +150,10 @@ def tag_strings(
     out = []
     for seq in tag_ids:
         seq = np.asarray(seq)
+        if seq.ndim != 1:
+            raise ValueError("tag_ids must be a sequence of 1-D sequences of tag ids")
+        if seq.size and (seq.dtype.kind not in "iu"):
+            raise ValueError(f"tag ids must be integers, got dtype {seq.dtype}")
         if seq.size and (seq.min() < 0 or seq.max() >= len(tags)):
             raise ValueError(f"tag ids must be in [0, {len(tags)}), got {seq.min()}..{seq.max()}")
         out.append([tags[int(i)] for i in seq])
@@ -169,6 +173,7 @@ def illegal_span_share(tag_ids: Sequence[Sequence[int]], tags: Sequence[str] = B
         In [0, 1]; 0.0 when there is no span.
     """
     trans, start = allowed_transitions(tags)
+    tag_strings(tag_ids, tags)  # checks the ids
     legal_starts = illegal = 0
     for seq in tag_ids:
         seq = [int(t) for t in seq]
@@ -215,8 +220,9 @@ def span_counts(
     """
     from seqeval.metrics.sequence_labeling import get_entities
 
+    allowed_transitions(tags)  # checks the tag names
     groups = np.asarray(groups)
-    if not (len(gold) == len(pred) == len(groups)):
+    if groups.ndim != 1 or not (len(gold) == len(pred) == len(groups)):
         raise ValueError("gold, pred and groups must have one entry per sequence")
     if groups.size and (groups.dtype.kind not in "iu" or groups.min() < 0):
         raise ValueError("groups must be non-negative integer ids")

@@ -578,6 +578,8 @@ def tune_o_bias(
     """
     log_probs = np.asarray(log_probs, dtype=np.float64)
     y_true = _label_array("y_true", y_true)
+    if y_true.ndim != 1:
+        raise ValueError(f"y_true must be a 1-D array of label ids, got shape {y_true.shape}")
     if log_probs.ndim != 2 or log_probs.shape != (len(y_true), len(LABELS)):
         raise ValueError(f"log_probs must have shape ({len(y_true)}, {len(LABELS)}), "
                          f"got {log_probs.shape}")
@@ -589,13 +591,13 @@ def tune_o_bias(
     # argmax(scores + bias on O) is O where O's score + bias >= the best mark's (ties go to O,
     # as in np.argmax), else the best mark: one comparison per bias
     best_mark = 1 + log_probs[:, 1:].argmax(axis=1)
-    margin = log_probs[np.arange(len(y_true)), best_mark] - log_probs[:, 0]
+    best_score = log_probs[np.arange(len(y_true)), best_mark]
     gold_marks = int(np.sum(y_true > 0))
     hit = best_mark == y_true  # a true positive wherever the mark is put
     order = np.argsort(np.abs(grid), kind="stable")
     best_bias, best_f1 = 0.0, -1.0
     for bias in grid[order]:
-        put = margin > bias
+        put = best_score > log_probs[:, 0] + bias  # exactly as apply_o_bias decides
         tp = int(np.sum(put & hit))
         denominator = int(np.sum(put)) + gold_marks  # (TP + FP) + (TP + FN)
         f1 = 2 * tp / denominator if denominator else 0.0
@@ -619,10 +621,12 @@ def apply_o_bias(scores: np.ndarray, bias: float) -> np.ndarray:
     ndarray of int, shape (...)
     """
     scores = np.array(scores, dtype=np.float64)
-    if scores.shape[-1] != len(LABELS):
+    if scores.ndim == 0 or scores.shape[-1] != len(LABELS):
         raise ValueError(f"scores must end in {len(LABELS)} labels, got shape {scores.shape}")
-    if not np.isfinite(bias):
-        raise ValueError(f"bias must be finite, got {bias!r}")
+    if np.isnan(scores).any():
+        raise ValueError("scores must not be NaN")
+    if isinstance(bias, bool) or not isinstance(bias, numbers.Real) or not math.isfinite(bias):
+        raise ValueError(f"bias must be a finite number, got {bias!r}")
     scores[..., 0] += bias
     return scores.argmax(-1)
 
@@ -656,6 +660,8 @@ def window_features(arrays: TaggedArrays, vocab_size: int):
     if arrays.lookahead != 0:
         raise ValueError("window_features needs lookahead-0 windows")
     x = np.asarray(arrays.x)
+    if x.dtype.kind not in "iu" or (x.size and x.min() < 0):
+        raise ValueError("arrays.x must hold non-negative integer word ids")
     if x.size and x.max() >= vocab_size:
         raise ValueError(f"an id ({x.max()}) is not below vocab_size ({vocab_size})")
     prev = np.pad(x[:, :-1], ((0, 0), (1, 0)), constant_values=END_ID)
@@ -722,6 +728,11 @@ def punctuate(
         chunk = ids[s:s + window]
         x[row, :len(chunk)] = chunk
     probs = np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float64)
+    if probs.shape != (*x.shape, len(LABELS)) or not np.isfinite(probs).all() \
+            or probs.min() < 0 or probs.max() > 1:
+        raise ValueError(f"model must output probabilities of shape (batch, time, "
+                         f"{len(LABELS)}) in [0, 1]; got shape {probs.shape}, range "
+                         f"[{np.nanmin(probs):.3g}, {np.nanmax(probs):.3g}]")
     labels = np.zeros(n, np.int64)
     best = np.full(n, -1)
     for row, s in enumerate(starts):
@@ -763,6 +774,8 @@ def f1_counts(
     """
     y_true, y_pred = _label_array("y_true", y_true), _label_array("y_pred", y_pred)
     groups = np.asarray(groups)
+    if groups.size == 0:
+        groups = groups.astype(np.int64)
     if not (y_true.shape == y_pred.shape == groups.shape) or y_true.ndim != 1:
         raise ValueError("y_true, y_pred and groups must be 1-D arrays of the same length")
     if groups.size and (groups.dtype.kind not in "iu" or groups.min() < 0):
@@ -783,6 +796,10 @@ def f1_from_counts(sums: np.ndarray, counts=None) -> np.ndarray:
     is ignored). Returns 0 where there is nothing to find and nothing predicted.
     """
     sums = np.asarray(sums, dtype=np.float64)
+    if sums.ndim == 0 or sums.shape[-1] != 3:
+        raise ValueError(f"sums must end in 3 counts (TP, FP, FN), got shape {sums.shape}")
+    if not np.isfinite(sums).all() or (sums < 0).any():
+        raise ValueError("counts must be finite and non-negative")
     tp, fp, fn = sums[..., 0], sums[..., 1], sums[..., 2]
     denominator = 2 * tp + fp + fn
     return np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0)
