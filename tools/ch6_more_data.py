@@ -4,7 +4,7 @@ The chapter trains its punctuation taggers on 3,000 reviews for three epochs, wh
 regression on (previous word, word, next word) matches the BiLSTM. This script repeats the
 comparison on 12,000 training reviews, the same validation reviews, the same taggers and the same
 rule (three seeds, paired, each run at the bias on O tuned on validation; movie-clustered
-intervals), to see which model gains from more data. About 15 minutes on two CPU cores::
+intervals), to see which model gains from more data. About 13 minutes on two CPU cores::
 
     .venv/bin/python tools/ch6_more_data.py [n_train_reviews]
 """
