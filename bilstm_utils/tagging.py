@@ -35,9 +35,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import keras
-import matplotlib.pyplot as plt
 import numpy as np
-from sklearn.metrics import classification_report, confusion_matrix, f1_score
+from sklearn.metrics import f1_score
 
 from bilstm_utils import _checks
 
@@ -363,27 +362,6 @@ def punct_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(f1_score(y_true, y_pred, labels=list(PUNCT_IDS), average="micro", zero_division=0))
 
 
-def report(y_true: np.ndarray, y_pred: np.ndarray) -> str:
-    """scikit-learn's ``classification_report`` over the five labels (3 decimals)."""
-    return classification_report(
-        y_true, y_pred, labels=list(range(len(LABELS))), target_names=list(LABELS), digits=3,
-        zero_division=0,
-    )
-
-
-def label_confusion(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
-    """Confusion matrix over the five labels, rows = gold, normalised per gold label.
-
-    Returns
-    -------
-    ndarray of float, shape (5, 5)
-        Rows sum to 1 (a row of zeros for a label that never occurs).
-    """
-    counts = confusion_matrix(y_true, y_pred, labels=list(range(len(LABELS)))).astype(float)
-    totals = counts.sum(axis=1, keepdims=True)
-    return np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
-
-
 def restored_text(words: Sequence[str], labels: Sequence[int]) -> str:
     """Words with the marks their labels say, e.g. ``"great film. loved it!"``.
 
@@ -483,66 +461,6 @@ def build_tagger(
     outputs = keras.layers.Dense(n_labels, activation="softmax" if softmax else None,
                                  name="tags")(h)
     return keras.Model(inputs, outputs, name=f"{kind}_tagger")
-
-
-def plot_lookahead(
-    ks: Sequence[int], f1_means: Sequence[float], f1_sds: Sequence[float],
-    bi_mean: float, bi_sd: float, title: str = "Punctuation F1 against lookahead",
-    single_ks: Sequence[int] = (), single_f1: Sequence[float] = (),
-) -> plt.Figure:
-    """Micro-F1 of forward taggers against their lookahead k, with the BiLSTM as a band.
-
-    Parameters
-    ----------
-    ks : sequence of int
-        Lookaheads (0 = plain forward LSTM).
-    f1_means, f1_sds : sequences of float
-        Mean and sd over seeds per k.
-    bi_mean, bi_sd : float
-        The BiLSTM's mean and sd.
-    single_ks, single_f1 : sequences
-        Lookaheads run with a single seed and their F1, drawn with their own marker and
-        legend entry (no error bar: one run has no spread).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    ax.errorbar(ks, f1_means, yerr=f1_sds, marker="o", capsize=4,
-                label="forward LSTM with lookahead k (mean ± sd over seeds)")
-    if len(single_ks):
-        ax.plot(single_ks, single_f1, linestyle="none", marker="s", mfc="none", color="C0",
-                label="forward LSTM with lookahead k (single run)")
-    ax.axhline(bi_mean, color="C3", label="BiLSTM (mean ± sd)")
-    ax.axhspan(bi_mean - bi_sd, bi_mean + bi_sd, color="C3", alpha=0.2)
-    ax.set_xticks(sorted({*ks, *single_ks}))
-    ax.set_xlabel("words read beyond the labelled word (k)")
-    ax.set_ylabel("punctuation micro-F1 (validation)")
-    ax.set_title(title)
-    ax.legend(loc="lower right")
-    fig.tight_layout()
-    return fig
-
-
-def plot_label_confusion(
-    matrix: np.ndarray, title: str = "Confusion of the five labels"
-) -> plt.Figure:
-    """Heat map of a row-normalised 5×5 confusion matrix from :func:`label_confusion`."""
-    matrix = np.asarray(matrix)
-    fig, ax = plt.subplots(figsize=(5.6, 4.6), layout="constrained")
-    im = ax.imshow(matrix, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(len(LABELS)), LABELS, rotation=30)
-    ax.set_yticks(range(len(LABELS)), LABELS)
-    for i in range(matrix.shape[0]):
-        for j in range(matrix.shape[1]):
-            ax.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center",
-                    color="white" if matrix[i, j] > 0.5 else "black", fontsize=8)
-    ax.set_xlabel("predicted label")
-    ax.set_ylabel("gold label")
-    ax.set_title(title, pad=10)
-    fig.colorbar(im, ax=ax, label="share of the gold label's words")
-    return fig
 
 
 def tune_o_bias(
