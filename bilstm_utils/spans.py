@@ -24,6 +24,7 @@ __all__ = [
     "BIO_TAGS",
     "allowed_transitions",
     "illegal_span_share",
+    "span_counts",
     "tag_strings",
     "words_and_name_tags",
 ]
@@ -218,8 +219,6 @@ def span_counts(
     ValueError
         If the numbers of sequences or their lengths differ, or a group id is negative.
     """
-    from seqeval.metrics.sequence_labeling import get_entities
-
     allowed_transitions(tags)  # checks the tag names
     groups = np.asarray(groups)
     if groups.ndim != 1 or not (len(gold) == len(pred) == len(groups)):
@@ -232,11 +231,65 @@ def span_counts(
     elif isinstance(n_groups, bool) or not isinstance(n_groups, (int, np.integer)) \
             or n_groups < largest:
         raise ValueError(f"n_groups must be an integer >= {largest}, got {n_groups!r}")
-    out = np.zeros((int(n_groups), 3), np.int64)
-    for g_seq, p_seq, group in zip(tag_strings(gold, tags), tag_strings(pred, tags), groups,
-                                   strict=True):
-        if len(g_seq) != len(p_seq):
-            raise ValueError("each gold and predicted sequence must have the same length")
-        g, p = set(get_entities(g_seq)), set(get_entities(p_seq))
-        out[group] += (len(g & p), len(p - g), len(g - p))
-    return out
+    groups = groups.astype(np.int64)  # an empty list comes as float
+    g_flat, g_len = _flat_ids(gold, len(tags))
+    p_flat, p_len = _flat_ids(pred, len(tags))
+    if not np.array_equal(g_len, p_len):
+        raise ValueError("each gold and predicted sequence must have the same length")
+    g_keys, g_at = _span_keys(g_flat, g_len, tags)
+    p_keys, p_at = _span_keys(p_flat, p_len, tags)
+    sequence = np.repeat(np.arange(len(g_len)), g_len)  # the sequence of every position
+    hit = np.isin(p_keys, g_keys)
+    found = np.isin(g_keys, p_keys)
+    n = int(n_groups)
+    return np.stack([
+        np.bincount(groups[sequence[p_at[hit]]], minlength=n),
+        np.bincount(groups[sequence[p_at[~hit]]], minlength=n),
+        np.bincount(groups[sequence[g_at[~found]]], minlength=n),
+    ], axis=1).astype(np.int64)
+
+
+def _flat_ids(tag_ids: Sequence[Sequence[int]], n_tags: int) -> tuple[np.ndarray, np.ndarray]:
+    """All sequences' tag ids end to end, and each sequence's length (ids checked as
+    :func:`tag_strings` checks them)."""
+    seqs = [np.asarray(seq) for seq in tag_ids]
+    for seq in seqs:
+        if seq.ndim != 1:
+            raise ValueError("tag_ids must be a sequence of 1-D sequences of tag ids")
+        if seq.size and seq.dtype.kind not in "iu":
+            raise ValueError(f"tag ids must be integers, got dtype {seq.dtype}")
+    lengths = np.array([seq.size for seq in seqs], dtype=np.int64)
+    flat = np.concatenate(seqs).astype(np.int64) if lengths.sum() else np.zeros(0, np.int64)
+    if flat.size and (flat.min() < 0 or flat.max() >= n_tags):
+        raise ValueError(f"tag ids must be in [0, {n_tags}), got {flat.min()}..{flat.max()}")
+    return flat, lengths
+
+
+def _span_keys(flat: np.ndarray, lengths: np.ndarray, tags: Sequence[str]
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Every span of sequences laid end to end, read as ``seqeval.get_entities`` reads them.
+
+    Returns one integer key per span (its type, first and last position; equal keys are equal
+    spans) and the position where each span starts.
+    """
+    prefix = np.array([{"O": 0, "B": 1, "I": 2}[t[0]] for t in tags], dtype=np.int64)
+    types = [t[1:].split("-", 1)[-1] or "_" for t in tags]  # seqeval's types ("_" for O)
+    names = sorted(set(types))
+    kind = np.array([names.index(t) for t in types], dtype=np.int64)
+    p, k = prefix[flat], kind[flat]
+    first = np.zeros(flat.size, bool)
+    last = np.zeros(flat.size, bool)
+    ends = np.cumsum(lengths)
+    first[(ends - lengths)[lengths > 0]] = True
+    last[ends[lengths > 0] - 1] = True
+    # across a sequence boundary seqeval sees an "O" (sequences are joined with one)
+    prev_p, prev_k = np.roll(p, 1), np.roll(k, 1)
+    next_p, next_k = np.roll(p, -1), np.roll(k, -1)
+    prev_p[first], prev_k[first] = 0, -1
+    next_p[last], next_k[last] = 0, -1
+    # seqeval's start_of_chunk and end_of_chunk for B, I and O
+    start = (p == 1) | ((p == 2) & (prev_p == 0)) | ((p != 0) & (prev_k != k))
+    end = (p != 0) & ((next_p != 2) | (next_k != k))
+    at, stop = np.flatnonzero(start), np.flatnonzero(end)
+    size = max(flat.size, 1)
+    return (at * size + stop) * len(names) + k[at], at

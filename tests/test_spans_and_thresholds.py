@@ -62,6 +62,28 @@ def test_span_counts_match_seqeval_and_groups():
         spans.span_counts([[0, 3]], [[0, 0]], [0])
 
 
+def test_span_counts_agree_with_seqeval_on_random_tags_of_several_types():
+    from seqeval.metrics.sequence_labeling import get_entities
+
+    rng = np.random.default_rng(1)
+    for tags in (spans.BIO_TAGS, ("O", "B-PER", "I-PER", "B-LOC", "I-LOC")):
+        for _ in range(200):
+            lengths = rng.integers(0, 7, rng.integers(0, 8))
+            gold = [rng.integers(0, len(tags), n) for n in lengths]
+            pred = [rng.integers(0, len(tags), n) for n in lengths]
+            groups = rng.integers(0, 3, len(lengths))
+            expected = np.zeros((3, 3), np.int64)
+            for g, p, group in zip(spans.tag_strings(gold, tags), spans.tag_strings(pred, tags),
+                                   groups, strict=True):
+                g, p = set(get_entities(g)), set(get_entities(p))
+                expected[group] += (len(g & p), len(p - g), len(g - p))
+            counts = spans.span_counts(gold, pred, groups, n_groups=3, tags=tags)
+            assert counts.tolist() == expected.tolist()
+    assert spans.span_counts([], [], [], n_groups=2).tolist() == [[0, 0, 0], [0, 0, 0]]
+    with pytest.raises(ValueError, match="same length"):
+        spans.span_counts([[0, 1]], [[0]], [0])
+
+
 # ---------------------------------------------------------------- thresholds and counts
 def test_tune_o_bias_is_the_best_grid_point_by_punct_f1():
     rng = np.random.default_rng(0)
