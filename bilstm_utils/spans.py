@@ -217,7 +217,9 @@ def span_counts(
     Raises
     ------
     ValueError
-        If the numbers of sequences or their lengths differ, or a group id is negative.
+        If the numbers of sequences or their lengths differ; a tag id is not an integer in
+        ``[0, len(tags))``; a group id is negative or not an integer; ``n_groups`` is not an
+        integer above every group id; or a tag name is not BIO.
     """
     allowed_transitions(tags)  # checks the tag names
     groups = np.asarray(groups)
@@ -232,15 +234,15 @@ def span_counts(
             or n_groups < largest:
         raise ValueError(f"n_groups must be an integer >= {largest}, got {n_groups!r}")
     groups = groups.astype(np.int64)  # an empty list comes as float
-    g_flat, g_len = _flat_ids(gold, len(tags))
-    p_flat, p_len = _flat_ids(pred, len(tags))
+    g_flat, g_len = _flat_ids(gold, len(tags), "gold")
+    p_flat, p_len = _flat_ids(pred, len(tags), "pred")
     if not np.array_equal(g_len, p_len):
         raise ValueError("each gold and predicted sequence must have the same length")
     g_keys, g_at = _span_keys(g_flat, g_len, tags)
     p_keys, p_at = _span_keys(p_flat, p_len, tags)
     sequence = np.repeat(np.arange(len(g_len)), g_len)  # the sequence of every position
-    hit = np.isin(p_keys, g_keys)
-    found = np.isin(g_keys, p_keys)
+    hit = np.isin(p_keys, g_keys, assume_unique=True)  # one span per start: keys are unique
+    found = np.isin(g_keys, p_keys, assume_unique=True)
     n = int(n_groups)
     return np.stack([
         np.bincount(groups[sequence[p_at[hit]]], minlength=n),
@@ -249,19 +251,23 @@ def span_counts(
     ], axis=1).astype(np.int64)
 
 
-def _flat_ids(tag_ids: Sequence[Sequence[int]], n_tags: int) -> tuple[np.ndarray, np.ndarray]:
+def _flat_ids(tag_ids: Sequence[Sequence[int]], n_tags: int, name: str
+              ) -> tuple[np.ndarray, np.ndarray]:
     """All sequences' tag ids end to end, and each sequence's length (ids checked as
-    :func:`tag_strings` checks them)."""
+    :func:`tag_strings` checks them; errors name the argument and the sequence)."""
     seqs = [np.asarray(seq) for seq in tag_ids]
-    for seq in seqs:
+    for i, seq in enumerate(seqs):
         if seq.ndim != 1:
-            raise ValueError("tag_ids must be a sequence of 1-D sequences of tag ids")
+            raise ValueError(f"{name} must be a sequence of 1-D sequences of tag ids "
+                             f"(sequence {i} has {seq.ndim} dimensions)")
         if seq.size and seq.dtype.kind not in "iu":
-            raise ValueError(f"tag ids must be integers, got dtype {seq.dtype}")
+            raise ValueError(f"{name}: tag ids must be integers, got dtype {seq.dtype} "
+                             f"in sequence {i}")
+        if seq.size and (int(seq.min()) < 0 or int(seq.max()) >= n_tags):
+            raise ValueError(f"{name}: tag ids must be in [0, {n_tags}), got "
+                             f"{int(seq.min())}..{int(seq.max())} in sequence {i}")
     lengths = np.array([seq.size for seq in seqs], dtype=np.int64)
     flat = np.concatenate(seqs).astype(np.int64) if lengths.sum() else np.zeros(0, np.int64)
-    if flat.size and (flat.min() < 0 or flat.max() >= n_tags):
-        raise ValueError(f"tag ids must be in [0, {n_tags}), got {flat.min()}..{flat.max()}")
     return flat, lengths
 
 

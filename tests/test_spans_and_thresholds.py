@@ -84,6 +84,16 @@ def test_span_counts_agree_with_seqeval_on_random_tags_of_several_types():
         spans.span_counts([[0, 1]], [[0]], [0])
 
 
+def test_span_counts_errors_name_the_argument_and_the_real_id():
+    # a new user's probe: a uint64 id wrapped to -1 in the message, and errors did not say
+    # whether gold or pred was at fault
+    huge = np.array([0, 2**64 - 1], np.uint64)
+    with pytest.raises(ValueError, match=r"gold: .* 0\.\.18446744073709551615 in sequence 0"):
+        spans.span_counts([huge], [[0, 1]], [0])
+    with pytest.raises(ValueError, match=r"pred: tag ids .* 3\.\.3 in sequence 1"):
+        spans.span_counts([[0], [1]], [[0], [3]], [0, 0])
+
+
 # ---------------------------------------------------------------- thresholds and counts
 def test_tune_o_bias_is_the_best_grid_point_by_punct_f1():
     rng = np.random.default_rng(0)
