@@ -10,6 +10,10 @@ export KERAS_HOME
 # nbval's sanitizer, kernel and cell timeout are set in conftest.py, so that a bare
 # `pytest --nbval chapters` runs the chapters the same way.
 NBVAL := $(BIN)/pytest -p no:cacheprovider --nbval
+# `make test` runs the unit tests and the chapters together on JOBS pytest-xdist workers (one
+# per core): a chapter's cells run in order in one kernel, chapters 4 then 5 on one worker, the
+# longest groups first (conftest.py). JOBS=1 runs everything in one process, as `make unit nbval`.
+JOBS ?= 2
 CHAPTERS := $(sort $(wildcard chapters/*.ipynb))
 
 COMPAT := .venv-compat
@@ -58,7 +62,9 @@ nbval: $(STAMP) data
 	if [ -z "$$nbs" ]; then echo "no chapter notebooks yet: nothing for nbval"; \
 	else $(NBVAL) $$nbs; fi
 
-test: unit nbval
+test: $(STAMP) data chromium
+	$(BIN)/pytest -p no:cacheprovider $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist loadgroup \
+		--no-loadscope-reorder) tests --nbval $(CHAPTERS)
 
 # `make test` as another maintainer's machine runs it: oneDNN (TensorFlow) and OpenBLAS (NumPy)
 # limited to the kernels of an older processor (AVX2, Haswell), and a second CPU-heavy process

@@ -6,12 +6,20 @@ runs them exactly as ``make nbval`` does, and reports where the time goes.
   and a 30-minute timeout per cell. Options given on the command line win.
 - After the run, a table gives each chapter's nbval wall time against its budget
   (``CHAPTER_BUDGET_MINUTES``), so that every ``make test`` shows where the time goes.
+- Under pytest-xdist (``make test`` runs ``-n 2 --dist loadgroup``), every item belongs to a
+  group that one worker runs whole: a chapter's cells stay in one kernel; chapters 4 and 5
+  share a group, in that order, because chapter 5 opens the models chapter 4 caches; the two
+  test files that share the session's book build (``_build``) share one; any other test file is
+  a group of its own, so its module fixtures are built once. Groups run longest first.
 """
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent
 SANITIZER = ROOT / "tests" / "nbval_sanitize.cfg"
@@ -40,6 +48,57 @@ def pytest_configure(config):
         option.nbval_current_env = True
     if option.nbval_cell_timeout == NBVAL_DEFAULT_CELL_TIMEOUT:
         option.nbval_cell_timeout = CELL_TIMEOUT_SECONDS
+
+
+#: Chapters whose cells must run in one worker, in this order (chapter 5 reads chapter 4's cache).
+SHARED_GROUPS = {4: "chapters-04-05", 5: "chapters-04-05"}
+#: Test files that share the session fixture ``built_book`` (one build into ``_build``).
+BOOK_TESTS = ("test_book.py", "test_browser.py")
+
+
+def xdist_group(path: Path) -> str:
+    """The pytest-xdist group of every item collected from ``path`` (see the module docstring)."""
+    if path.suffix == ".ipynb":
+        return SHARED_GROUPS.get(chapter_number(path.name), f"chapter-{path.stem}")
+    if path.name in BOOK_TESTS:
+        return "built-book"
+    return f"tests-{path.stem}"
+
+
+def expected_minutes(group: str) -> float:
+    """A group's budgeted minutes, to start the longest first; test files count as one."""
+    if group == "chapters-04-05":
+        return CHAPTER_BUDGET_MINUTES[4] + CHAPTER_BUDGET_MINUTES[5]
+    if group.startswith("chapter-"):
+        return CHAPTER_BUDGET_MINUTES.get(chapter_number(group.removeprefix("chapter-")), 1)
+    return 1.5 if group == "built-book" else 0.5
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session, config, items):
+    if "PYTEST_XDIST_WORKER" not in os.environ:  # a plain run keeps the collection order
+        return
+    # the longest groups first; a stable sort keeps the order of a chapter's cells, and of
+    # chapters 4 then 5
+    items.sort(key=lambda item: -expected_minutes(xdist_group(Path(str(item.path)))))
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup``: the groups of :func:`xdist_group`, each sent whole to one worker.
+
+    pytest-xdist's own loadgroup reads ``xdist_group`` marks by rewriting each item's node id,
+    which pytest 9 no longer allows; scheduling by scope does not need marks.
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ChapterGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_group(Path(nodeid.split("::")[0]))
+
+    return ChapterGroups(config, log)
 
 
 def pytest_runtest_logreport(report):
@@ -75,3 +134,8 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.section("nbval time per chapter")
     for line in timing_table(_seconds, _cells):
         terminalreporter.write_line(line)
+    workers = terminalreporter.config.getoption("numprocesses", None)
+    if workers:
+        terminalreporter.write_line(
+            f"({workers} pytest-xdist workers shared the cores: the budgets are for a chapter "
+            "alone, as `make nbval NB=...` runs it)")
