@@ -66,9 +66,10 @@ def xdist_group(path: Path) -> str:
 
 
 def expected_minutes(group: str) -> float:
-    """A group's budgeted minutes, to start the longest first; test files count as one."""
-    if group == "chapters-04-05":
-        return CHAPTER_BUDGET_MINUTES[4] + CHAPTER_BUDGET_MINUTES[5]
+    """A group's budgeted minutes, to start the longest first; a test file counts as under one."""
+    shared = [n for n, name in SHARED_GROUPS.items() if name == group]
+    if shared:
+        return sum(CHAPTER_BUDGET_MINUTES[n] for n in shared)
     if group.startswith("chapter-"):
         return CHAPTER_BUDGET_MINUTES.get(chapter_number(group.removeprefix("chapter-")), 1)
     return 1.5 if group == "built-book" else 0.5
