@@ -1,9 +1,10 @@
 """Measured series: gap filling (imputation) and forecasting, with the baselines people use.
 
 The series is the Mauna Loa weekly CO2 record 1958-2001 shipped with ``statsmodels``
-(https://www.statsmodels.org/stable/datasets/generated/co2.html): the Scripps Institution of
-Oceanography (SIO) flask and in-situ record of C. D. Keeling and T. P. Whorf, distributed by
-CDIAC (the dataset's SOURCE field). It has real missing weeks (NaN).
+(https://www.statsmodels.org/stable/datasets/generated/co2.html): weekly averages of the
+Scripps Institution of Oceanography (SIO) continuous in-situ record of C. D. Keeling and
+T. P. Whorf (the dataset's long description; its SOURCE field cites the SIO flask compilation
+distributed by CDIAC instead). It has real missing weeks (NaN).
 
 Conventions: a series is a 1-D float array ``y`` (NaN = not measured); ``missing`` is a
 boolean array of the same length, True where a value must be filled (it may include
@@ -13,8 +14,12 @@ measured values that an experiment hides). Fill functions return a copy of ``y``
 
 from __future__ import annotations
 
+import numbers
+
 import matplotlib.pyplot as plt
 import numpy as np
+
+from bilstm_utils import _checks
 
 #: Weeks per seasonal period of the weekly CO2 record (52.18 weeks a year, rounded).
 CO2_PERIOD = 52
@@ -37,6 +42,30 @@ def load_co2() -> tuple[np.ndarray, np.ndarray]:
 
     frame = co2.load_pandas().data
     return frame.index.values.astype("datetime64[D]"), frame["co2"].to_numpy(dtype=float)
+
+
+def _period(period) -> int:
+    """``period`` as an ``int`` if it is a whole number of steps >= 1, else ``ValueError``."""
+    if isinstance(period, bool) or not isinstance(period, numbers.Integral) or period < 1:
+        hint = ""
+        if isinstance(period, numbers.Real) and not isinstance(period, numbers.Integral):
+            hint = (f"; a fractional period such as WEEKS_PER_YEAR ({WEEKS_PER_YEAR:.2f}) is "
+                    f"not rounded for you: round it, as CO2_PERIOD = {CO2_PERIOD} is")
+        raise ValueError(f"period must be an integer >= 1 (whole steps), got {period!r}{hint}")
+    return int(period)
+
+
+def _indices(name: str, values, ndim: int | None = 1) -> np.ndarray:
+    """``values`` as an int array if every entry is a whole number (bool refused)."""
+    a = np.asarray(values)
+    if a.size == 0 and a.dtype.kind in "fO":
+        a = a.astype(int)  # an empty list
+    whole = a.dtype.kind in "iu" or (a.dtype.kind == "f" and bool(np.all(np.mod(a, 1) == 0)))
+    if not whole:
+        raise ValueError(f"{name} must hold integers, got {a.dtype} values {a.ravel()[:5]}")
+    if ndim is not None and a.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {a.shape}")
+    return a.astype(int)
 
 
 def _unknown(y: np.ndarray, missing: np.ndarray | None) -> np.ndarray:
@@ -125,7 +154,9 @@ def seasonal_naive_fill(
     y, missing
         As :func:`linear_fill`.
     period : int
-        Seasonal period in steps (52 for weekly data with a yearly cycle).
+        Seasonal period in whole steps (52 for weekly data with a yearly cycle). A fractional
+        period such as :data:`WEEKS_PER_YEAR` is refused, not rounded: round it yourself
+        (:data:`CO2_PERIOD`).
 
     Returns
     -------
@@ -134,11 +165,11 @@ def seasonal_naive_fill(
     Raises
     ------
     ValueError
-        If ``period`` < 1, or an unknown value in the first period has no known value a
-        whole number of periods after it.
+        If ``period`` is not an integer >= 1 (a float such as 52.18 or 2.0, a bool), no value
+        is known, shapes differ, or an unknown value in the first period has no known value
+        a whole number of periods after it.
     """
-    if int(period) < 1:
-        raise ValueError(f"period must be >= 1, got {period}")
+    period = _period(period)
     unknown = _unknown(y, missing)
     out = np.asarray(y, dtype=float).copy()
     for t in np.flatnonzero(unknown):  # in time order: t - period is filled already
@@ -161,16 +192,19 @@ def seasonal_linear_fill(
     The year-on-year difference :math:`d_t = y_t - y_{t-\\text{period}}` is interpolated
     linearly across each gap and added to last year's value. A classical imputer that, like
     the BiLSTM, uses both sides of the gap and the season. In the first period (no earlier
-    year) it falls back to :func:`seasonal_naive_fill`. Exact on "season plus straight line"
-    for gaps shorter than a period.
+    year) it falls back to :func:`seasonal_naive_fill`, and so it does everywhere when no
+    year-on-year difference is known (a series shorter than two periods, say). Exact on
+    "season plus straight line" for gaps shorter than a period.
 
     Parameters, returns and errors as :func:`seasonal_naive_fill`.
     """
+    period = _period(period)
     unknown = _unknown(y, missing)
     filled = seasonal_naive_fill(y, unknown, period)
-    last_year = np.concatenate([np.full(period, np.nan), filled[:-period]])
+    last_year = np.full(len(filled), np.nan)
+    last_year[period:] = filled[: max(len(filled) - period, 0)]
     diff = np.where(unknown, np.nan, np.asarray(y, dtype=float) - last_year)
-    diff_filled = linear_fill(diff)
+    diff_filled = linear_fill(diff) if np.isfinite(diff).any() else np.zeros(len(diff))
     out = np.asarray(y, dtype=float).copy()
     fill = np.where(np.isfinite(last_year), last_year + diff_filled, filled)  # first period
     out[unknown] = fill[unknown]
@@ -237,14 +271,17 @@ def trend_of(level: np.ndarray, slope: np.ndarray, length: int) -> np.ndarray:
 
 def harmonic_regression(
     windows: np.ndarray, known: np.ndarray, n_out: int | None = None, harmonics: int = 2,
-    period: float = WEEKS_PER_YEAR,
+    period: float = WEEKS_PER_YEAR, degree: int = 1,
 ) -> np.ndarray:
-    """Least-squares line plus yearly harmonics through the known values of each window.
+    """Least-squares polynomial plus yearly harmonics through the known values of each window.
 
-    Fits :math:`a + b t + \\sum_{k=1}^{K} (c_k \\sin 2\\pi k t / p + d_k \\cos 2\\pi k t / p)` to
-    the known steps of each row, the curve-fitting step NOAA applies to CO2 records (Thoning,
-    Tans & Komhyr 1989, https://doi.org/10.1029/JD094iD06p08549), and evaluates it at steps
-    ``0 .. n_out-1`` (beyond the window: an extrapolation, for forecasting).
+    Fits :math:`\\sum_{j=0}^{D} a_j t^j +
+    \\sum_{k=1}^{K} (c_k \\sin 2\\pi k t / p + d_k \\cos 2\\pi k t / p)` to the known
+    steps of each row and evaluates it at steps ``0 .. n_out-1`` (beyond the window: an
+    extrapolation, for forecasting). NOAA's curve for CO2 records is the quadratic
+    (``degree=2``) with four harmonics (``harmonics=4``), before it filters the residuals
+    (Thoning, Tans & Komhyr 1989, https://doi.org/10.1029/JD094iD06p08549; NOAA GML, "Curve
+    fitting methods", https://gml.noaa.gov/ccgg/mbl/crvfit/crvfit.html).
 
     Parameters
     ----------
@@ -258,6 +295,8 @@ def harmonic_regression(
         Number of harmonics K (>= 0).
     period : float
         The period p in steps.
+    degree : int
+        Degree D of the polynomial (>= 0; 1 is a line, 2 NOAA's quadratic).
 
     Returns
     -------
@@ -266,20 +305,27 @@ def harmonic_regression(
     Raises
     ------
     ValueError
-        If a row has too few known values, or ``harmonics`` < 0.
+        If a row has too few known values, ``harmonics`` or ``degree`` is not an integer
+        >= 0, ``n_out`` not an integer >= 1, or ``period`` not a finite number > 0.
     """
     windows = np.asarray(windows, dtype=float)
     known = np.asarray(known, dtype=bool)
-    if harmonics < 0:
-        raise ValueError(f"harmonics must be >= 0, got {harmonics}")
-    n_coef = 2 + 2 * harmonics
+    if isinstance(harmonics, bool) or int(harmonics) != harmonics or harmonics < 0:
+        raise ValueError(f"harmonics must be an integer >= 0, got {harmonics!r}")
+    if isinstance(degree, bool) or int(degree) != degree or degree < 0:
+        raise ValueError(f"degree must be an integer >= 0, got {degree!r}")
+    harmonics, degree = int(harmonics), int(degree)
+    if known.shape != windows.shape:
+        raise ValueError(f"known has shape {known.shape}, windows has {windows.shape}")
+    n_coef = degree + 1 + 2 * harmonics
     if (known.sum(axis=1) < n_coef).any():
         raise ValueError(f"each window needs at least {n_coef} known values")
-    n_out = windows.shape[1] if n_out is None else int(n_out)
+    n_out = windows.shape[1] if n_out is None else _checks.integer("n_out", n_out)
+    period = _checks.positive_finite("period", period)
     t = np.arange(max(n_out, windows.shape[1]), dtype=float)
     angle = 2 * np.pi * t[:, None] * np.arange(1, harmonics + 1)[None, :] / period
-    design = np.concatenate([np.ones((len(t), 1)), t[:, None] / len(t), np.sin(angle),
-                             np.cos(angle)], axis=1)
+    powers = (t[:, None] / len(t)) ** np.arange(degree + 1)[None, :]
+    design = np.concatenate([powers, np.sin(angle), np.cos(angle)], axis=1)
     out = np.empty((len(windows), n_out))
     for i, (row, use) in enumerate(zip(windows, known, strict=True)):
         coef = np.linalg.lstsq(design[: len(row)][use], row[use], rcond=None)[0]
@@ -294,18 +340,22 @@ def seasonal_drift_forecast(
 
     The forecast of step ``origin + h`` (``h < period``) is ``y[origin + h - period] + d``,
     with ``d`` the mean of the known year-on-year differences ``y[t] - y[t - period]`` over
-    the ``period`` steps before the origin (Hyndman & Athanasopoulos, *Forecasting:
-    Principles and Practice*, section 5.2, https://otexts.com/fpp3/simple-methods.html).
+    the ``period`` steps before the origin: a local-drift adaptation of the seasonal naive
+    and drift methods of Hyndman & Athanasopoulos, *Forecasting: Principles and Practice*,
+    section 5.2 (https://otexts.com/fpp3/simple-methods.html), whose drift uses the whole
+    history.
     Unmeasured values a year back are taken from earlier years (:func:`seasonal_naive_fill`).
 
     Parameters
     ----------
     y : ndarray (n,)
     origins : ndarray (m,), int
-        Index of each forecast's first step; needs ``origin >= 2 * period``.
+        Index of each forecast's first step; needs ``2 * period <= origin <= n`` (``n``:
+        the forecast starts right after the last value).
     horizon : int
-        Steps to forecast, at most ``period``.
+        Steps to forecast, from 1 to ``period``.
     period : int
+        As :func:`seasonal_naive_fill` (whole steps).
 
     Returns
     -------
@@ -314,14 +364,22 @@ def seasonal_drift_forecast(
     Raises
     ------
     ValueError
-        If ``horizon`` > ``period``, an origin is too early, or no difference is known.
+        If ``horizon`` or ``period`` is not an integer >= 1, ``horizon`` > ``period``,
+        ``origins`` are not whole numbers (1-D), an origin is too early or past the end of
+        ``y``, or no difference is known.
     """
-    origins = np.asarray(origins, dtype=int)
+    period = _period(period)
+    horizon = _checks.integer("horizon", horizon)
+    origins = _indices("origins", origins)
     if horizon > period:
         raise ValueError(f"horizon {horizon} is longer than the period {period}")
     if (origins < 2 * period).any():
         raise ValueError(f"every origin needs {2 * period} steps of past")
     y = np.asarray(y, dtype=float)
+    if y.ndim == 1 and (origins > len(y)).any():
+        raise ValueError(
+            f"origin {origins.max()} is past the end of y: at most len(y) = {len(y)}"
+        )
     back = seasonal_naive_fill(y, period=period)
     past = origins[:, None] - period + np.arange(period)[None, :]
     diff = y[past] - y[past - period]
@@ -351,7 +409,9 @@ def block_bootstrap_rmse_diff(
     step : ndarray (m, length), int
         The series index of each entry.
     block : int
+        Block length in steps (>= 1; at most the scored span is used).
     n_boot : int
+        Bootstrap resamples (>= 1).
     seed : int
 
     Returns
@@ -362,14 +422,20 @@ def block_bootstrap_rmse_diff(
     Raises
     ------
     ValueError
-        If shapes differ, nothing is scored, or ``block`` < 1.
+        If shapes differ, nothing is scored, a scored squared error is NaN or infinite,
+        ``step`` is not whole numbers, or ``block`` or ``n_boot`` is not an integer >= 1.
     """
+    block = _checks.integer("block", block)
+    n_boot = _checks.integer("n_boot", n_boot)
     sq_a, sq_b, weight = (np.asarray(v, dtype=float) for v in (sq_a, sq_b, weight))
-    step = np.asarray(step, dtype=int)
+    step = _indices("step", step, ndim=None)
     if not sq_a.shape == sq_b.shape == weight.shape == step.shape:
         raise ValueError("sq_a, sq_b, weight and step must have one shape")
-    if weight.sum() == 0 or block < 1:
-        raise ValueError("nothing scored, or block < 1")
+    if not (weight > 0).any():
+        raise ValueError("nothing scored: weight has no entry > 0")
+    for name, sq in (("sq_a", sq_a), ("sq_b", sq_b)):
+        if not np.isfinite(sq[weight > 0]).all():
+            raise ValueError(f"{name} is NaN or infinite on a scored step (weight > 0)")
     lo = step[weight > 0].min()
     n = step[weight > 0].max() - lo + 1
     idx = (step - lo).clip(0, n - 1)
@@ -425,18 +491,45 @@ def sample_gaps(
     Raises
     ------
     ValueError
-        If a window or a gap with its margins does not fit.
+        If a window or a gap with its margins does not fit, ``region`` is not two whole
+        numbers ``0 <= start < stop``, ``gap_lengths`` are not whole numbers, ``length`` is
+        not an integer >= 1, or ``n_per_length`` or ``margin`` not an integer >= 0.
     """
+    length = _checks.integer("length", length)
+    n_per_length = _checks.integer("n_per_length", n_per_length, 0)
+    margin = _checks.integer("margin", margin, 0)
+    region = _indices("region", region)
+    if region.shape != (2,) or region[0] < 0 or region[1] <= region[0]:
+        raise ValueError(f"region must be (start, stop) with 0 <= start < stop, got {region}")
     lo, hi = int(region[0]), int(region[1])
     if hi - lo < length:
         raise ValueError(f"region of {hi - lo} steps is shorter than the window ({length})")
-    gap_lengths = np.asarray(gap_lengths, dtype=int)
+    gap_lengths = _indices("gap_lengths", gap_lengths)
     if (gap_lengths < 1).any() or (gap_lengths + 2 * margin > length).any():
         raise ValueError("every gap must be >= 1 and fit in the window with its margins")
     rng = np.random.default_rng(seed)
     gaps = np.repeat(gap_lengths, n_per_length)
     starts = rng.integers(lo, hi - length + 1, size=len(gaps))
     offsets = rng.integers(margin, length - margin - gaps + 1)
+    return starts, offsets, gaps
+
+
+def _cases(
+    n: int, starts, offsets, gaps, length: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Check that the windows ``[start, start + length)`` lie in ``0 .. n`` and each gap
+    ``[offset, offset + gap)`` in its window; the three as int arrays."""
+    starts, offsets, gaps = (
+        _indices(name, v) for name, v in (("starts", starts), ("offsets", offsets), ("gaps", gaps))
+    )
+    if not len(starts) == len(offsets) == len(gaps):
+        raise ValueError(f"starts, offsets and gaps have lengths {len(starts)}, {len(offsets)} "
+                         f"and {len(gaps)}; they must be equal")
+    if (starts < 0).any() or (starts + length > n).any():
+        raise ValueError(f"every window [start, start + {length}) must lie in the series "
+                         f"0 .. {n}; starts range over {starts.min()} .. {starts.max()}")
+    if (offsets < 0).any() or (gaps < 0).any() or (offsets + gaps > length).any():
+        raise ValueError(f"every gap [offset, offset + gap) must lie in its window 0 .. {length}")
     return starts, offsets, gaps
 
 
@@ -482,9 +575,22 @@ def window_inputs(
         ``target`` (m, length, 1) float32: scaled residual of the true value (0 where NaN);
         ``weight`` (m, length) float32: 1 on hidden steps that were measured, else 0;
         ``trend`` (m, length): the subtracted line in ppm; ``truth`` (m, length): y.
+
+    Raises
+    ------
+    ValueError
+        If ``length`` is not an integer >= 1, ``scale`` not a finite number > 0, or the
+        cases do not fit (:func:`sample_gaps`'s rules: whole numbers, windows inside ``y``,
+        gaps inside their windows), ``y`` is not 1-D, ``covariates`` do not have one row per
+        step, or a window has fewer than two known values (``detrend``).
     """
     y = np.asarray(y, dtype=float)
-    index = np.asarray(starts)[:, None] + np.arange(length)[None, :]
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D, got shape {y.shape}")
+    length = _checks.integer("length", length)
+    scale = _checks.positive_finite("scale", scale)
+    starts, offsets, gaps = _cases(len(y), starts, offsets, gaps, length)
+    index = starts[:, None] + np.arange(length)[None, :]
     truth = y[index]
     t = np.arange(length)[None, :]
     hidden = (t >= np.asarray(offsets)[:, None]) & (t < (offsets + gaps)[:, None])
@@ -492,12 +598,18 @@ def window_inputs(
     known = measured & ~hidden
     if detrend:
         trend = trend_of(*fit_line(truth, known), length)
-    else:
+    elif np.isfinite(y).any():
         trend = np.full(truth.shape, y[np.isfinite(y)][0])
+    else:
+        raise ValueError("y has no measured value")
     resid = (np.where(measured, truth, 0.0) - trend) / scale
     x = np.stack([np.where(known, resid, 0.0), (~known).astype(float)], axis=-1)
     if covariates is not None:
-        covariates = np.asarray(covariates, dtype=float).reshape(len(y), -1)
+        covariates = np.asarray(covariates, dtype=float)
+        if covariates.ndim not in (1, 2) or len(covariates) != len(y):
+            raise ValueError(f"covariates must be (n,) or (n, k) with n = {len(y)}, got "
+                             f"shape {covariates.shape}")
+        covariates = covariates.reshape(len(y), -1)
         x = np.concatenate([x, covariates[index]], axis=-1)
     return {
         "x": x.astype(np.float32),
@@ -523,7 +635,19 @@ def baseline_fills(
         Filled windows for ``"linear"``, ``"seasonal naive"``, ``"carry-forward"``,
         ``"seasonal + linear"`` and ``"harmonic regression"`` (line plus two yearly
         harmonics fitted to the window's known weeks, :func:`harmonic_regression`).
+
+    Raises
+    ------
+    ValueError
+        As :func:`window_inputs` for the cases and ``length``, and as
+        :func:`seasonal_naive_fill` for ``period`` (whole steps).
     """
+    y = np.asarray(y, dtype=float)
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D, got shape {y.shape}")
+    length = _checks.integer("length", length)
+    period = _period(period)
+    starts, offsets, gaps = _cases(len(y), starts, offsets, gaps, length)
     fills = {
         "linear": linear_fill,
         "seasonal naive": lambda v, m: seasonal_naive_fill(v, m, period),
@@ -631,7 +755,18 @@ def build_gap_filler(length: int, units: int = 32, bidirectional: bool = True,
     -------
     keras.Model
         Compiled with Adam and mean squared error.
+
+    Raises
+    ------
+    ValueError
+        If ``length``, ``units`` or ``channels`` is not an integer >= 1, or
+        ``learning_rate`` not a finite number > 0.
     """
+    length, units, channels = (
+        _checks.integer(name, v)
+        for name, v in (("length", length), ("units", units), ("channels", channels))
+    )
+    learning_rate = _checks.positive_finite("learning_rate", learning_rate)
     import keras  # noqa: PLC0415
 
     inputs = keras.Input((length, channels), name="window")
@@ -657,7 +792,19 @@ def build_forecaster(past: int, horizon: int, units: int = 32, learning_rate: fl
     -------
     keras.Model
         Compiled with Adam and mean squared error.
+
+    Raises
+    ------
+    ValueError
+        If ``past``, ``horizon``, ``units`` or ``channels`` is not an integer >= 1, or
+        ``learning_rate`` not a finite number > 0.
     """
+    past, horizon, units, channels = (
+        _checks.integer(name, v)
+        for name, v in (("past", past), ("horizon", horizon), ("units", units),
+                        ("channels", channels))
+    )
+    learning_rate = _checks.positive_finite("learning_rate", learning_rate)
     import keras  # noqa: PLC0415
 
     inputs = keras.Input((past, channels), name="past")

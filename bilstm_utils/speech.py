@@ -12,22 +12,74 @@ only *locates* those files (no ``sktime`` import) and parses them with a small r
 from __future__ import annotations
 
 import importlib.util
+import math
+import numbers
 from pathlib import Path
 
 import numpy as np
+
+from bilstm_utils import _checks
 
 #: The archive's file stem and the packages whose wheels ship it, in order of preference.
 JAPANESE_VOWELS = "JapaneseVowels"
 _SHIPPING_PACKAGES = ("sktime", "aeon")
 
 
-def read_ts(path: str | Path) -> tuple[list[np.ndarray], np.ndarray]:
+def _ts_text(path: Path) -> str:
+    """The file's text: UTF-8 (a byte-order mark dropped), else Latin-1, never the locale's."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")  # decodes any bytes; the values are ASCII either way
+
+
+def _ts_flag(number: int, key: str, words: list[str]) -> bool:
+    if not words or words[0].lower() not in {"true", "false"}:
+        got = " ".join(words)
+        raise ValueError(f"line {number}: @{key} must be 'true' or 'false', got {got!r}")
+    return words[0].lower() == "true"
+
+
+def _ts_count(number: int, key: str, words: list[str]) -> int:
+    if len(words) != 1 or not (words[0].isascii() and words[0].isdigit()) or int(words[0]) < 1:
+        raise ValueError(
+            f"line {number}: @{key} must be an integer >= 1, got {' '.join(words)!r}"
+        )
+    return int(words[0])
+
+
+def _ts_value(number: int, dim: int, text: str) -> float:
+    text = text.strip()
+    if text == "?":
+        return np.nan
+    if text.startswith("("):
+        raise ValueError(f"line {number}: timestamped values such as {text!r} are not supported")
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(
+            f"line {number}, dimension {dim}: {text!r} is not a number or '?' "
+            "(a stray or trailing comma?)"
+        ) from None
+
+
+def read_ts(path: str | Path) -> tuple[list[np.ndarray], np.ndarray | None]:
     """Read a multivariate, variable-length ``.ts`` file (the UEA/UCR archive's format).
 
     The format: lines starting with ``#`` are comments, lines starting with ``@`` are the
     header (``@dimensions``, ``@classLabel``...), and after ``@data`` each line is one series:
-    its dimensions separated by ``:``, the values of a dimension by ``,``, and the class label
+    its dimensions separated by ``:``, the values of a dimension by ``,``, and the label
     last. ``?`` marks a missing value (read as NaN).
+
+    The header decides what a line holds. With ``@classLabel false`` (and no
+    ``@targetLabel true``) there is no label: every field is a dimension and ``labels`` is
+    None. Otherwise, also when the header does not say, the last field is the label
+    (``@targetLabel true``, a regression file: the target as a string, use
+    ``labels.astype(float)``). ``@dimensions`` (``@univariate true``: 1) and, for
+    ``@equalLength true``, ``@seriesLength`` are checked on every series, and a label must be
+    one of those listed after ``@classLabel true``. The file is read as UTF-8 (a byte-order
+    mark is dropped); a file that is not UTF-8 is read as Latin-1.
 
     Parameters
     ----------
@@ -38,51 +90,92 @@ def read_ts(path: str | Path) -> tuple[list[np.ndarray], np.ndarray]:
     -------
     series : list of ndarray, each (length_i, n_dims), float
         One array per series, time along the first axis.
-    labels : ndarray (n_series,), str
-        The class label of each series.
+    labels : ndarray (n_series,) of str, or None
+        The label of each series; None for an unlabelled file (``@classLabel false``).
 
     Raises
     ------
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        If the file has no ``@data`` section, no series, a line without a label, or series
-        whose dimensions differ in length or count.
+        If the file has no ``@data`` section, no series, a line without a label (in a
+        labelled file), a value that is neither a number nor ``?``, series whose dimensions
+        differ in length or count or disagree with the header, a label not among those the
+        header lists, a header value that is not understood, or timestamps
+        (``@timestamps true``, not supported). Each message gives the line number.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no .ts file at {path}")
     series: list[np.ndarray] = []
     labels: list[str] = []
-    in_data = False
-    n_dims = None
-    for number, raw in enumerate(path.read_text().splitlines(), start=1):
+    in_data = labelled = False
+    class_label = target_label = None  # None: the header does not say
+    class_names: list[str] = []
+    n_dims = series_length = None
+    equal_length = False
+    for number, raw in enumerate(_ts_text(path).splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         if not in_data:
-            if line.lower().startswith("@data"):
+            if not line.startswith("@"):
+                continue
+            name, *words = line[1:].split() or [""]
+            key = name.lower()
+            if key == "data":
                 in_data = True
+                labelled = not (class_label is False and not target_label)
+            elif key == "classlabel":
+                class_label = _ts_flag(number, name, words)
+                class_names = words[1:]
+            elif key == "targetlabel":
+                target_label = _ts_flag(number, name, words)
+            elif key == "dimensions":
+                n_dims = _ts_count(number, name, words)
+            elif key == "univariate" and _ts_flag(number, name, words):
+                n_dims = 1
+            elif key == "equallength":
+                equal_length = _ts_flag(number, name, words)
+            elif key == "serieslength":
+                series_length = _ts_count(number, name, words)
+            elif key == "timestamps" and _ts_flag(number, name, words):
+                raise ValueError(f"line {number}: timestamped .ts files are not supported")
             continue
-        *dims, label = line.split(":")
-        if not dims or not label.strip():
-            raise ValueError(f"line {number}: expected 'dim1:dim2:...:label', got {line[:60]!r}")
+        fields = line.split(":")
+        if labelled:
+            *fields, label = fields
+            if not fields or not label.strip():
+                raise ValueError(
+                    f"line {number}: expected 'dim1:dim2:...:label', got {line[:60]!r}"
+                )
+            label = label.strip()
+            if class_names and label not in class_names:
+                raise ValueError(
+                    f"line {number}: label {label!r} is not one of the header's {class_names}"
+                )
+            labels.append(label)
         columns = [
-            [np.nan if v.strip() == "?" else float(v) for v in d.split(",")] for d in dims
+            [_ts_value(number, dim, v) for v in field.split(",")]
+            for dim, field in enumerate(fields, start=1)
         ]
         lengths = {len(c) for c in columns}
         if len(lengths) != 1:
             raise ValueError(f"line {number}: dimensions of unequal length {sorted(lengths)}")
         if n_dims is not None and len(columns) != n_dims:
             raise ValueError(f"line {number}: {len(columns)} dimensions, expected {n_dims}")
+        if equal_length and series_length is not None and lengths != {series_length}:
+            raise ValueError(
+                f"line {number}: a series of length {lengths.pop()}, the header's "
+                f"@seriesLength is {series_length}"
+            )
         n_dims = len(columns)
         series.append(np.asarray(columns, dtype=float).T)
-        labels.append(label.strip())
     if not in_data:
         raise ValueError(f"{path.name} has no @data section")
     if not series:
         raise ValueError(f"{path.name} has no series after @data")
-    return series, np.asarray(labels)
+    return series, (np.asarray(labels) if labelled else None)
 
 
 def archive_file(name: str, split: str) -> Path:
@@ -102,14 +195,22 @@ def archive_file(name: str, split: str) -> Path:
 
     Raises
     ------
+    TypeError
+        If ``name`` or ``split`` is not a string.
     ValueError
-        If ``split`` is not TRAIN or TEST.
+        If ``name`` is empty or holds a path separator, or ``split`` is not TRAIN or TEST.
     FileNotFoundError
         If no installed package ships the file (install ``sktime``).
     """
-    split = str(split).upper()
-    if split not in {"TRAIN", "TEST"}:
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string such as 'JapaneseVowels', got {name!r}")
+    if not name or "/" in name or "\\" in name or name in {".", ".."}:
+        raise ValueError(f"name must be a data set's name such as 'JapaneseVowels', got {name!r}")
+    if not isinstance(split, str):
+        raise TypeError(f"split must be the string 'TRAIN' or 'TEST', got {split!r}")
+    if split.upper() not in {"TRAIN", "TEST"}:
         raise ValueError(f"split must be 'TRAIN' or 'TEST', got {split!r}")
+    split = split.upper()
     for package in _SHIPPING_PACKAGES:
         spec = importlib.util.find_spec(package)
         if spec is None or not spec.submodule_search_locations:
@@ -137,8 +238,19 @@ def load_japanese_vowels(split: str) -> tuple[list[np.ndarray], np.ndarray]:
         LPC cepstrum coefficients, one row per 25.6 ms frame (7-29 frames).
     speakers : ndarray (n_utterances,), int
         Speaker ids 0-8 (the file's labels 1-9 minus one).
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``split`` is not TRAIN or TEST (:func:`archive_file`), or the file is not the
+        labelled one described (:func:`read_ts`).
+    FileNotFoundError
+        If no installed package ships the data (install ``sktime``).
     """
-    series, labels = read_ts(archive_file(JAPANESE_VOWELS, split))
+    path = archive_file(JAPANESE_VOWELS, split)
+    series, labels = read_ts(path)
+    if labels is None:
+        raise ValueError(f"{path} has no class labels (@classLabel false)")
     return series, labels.astype(int) - 1
 
 
@@ -158,7 +270,9 @@ def pad_right(
     maxlen : int, optional
         Padded length (default: the longest sequence). Must be >= every length.
     value : float
-        The value of padded steps.
+        The value of padded steps: a finite number (float32). NaN or inf is refused: a mask
+        hides padded steps from the forward pass but not from the gradient, where
+        ``0 * NaN`` is NaN, so one epoch of training would turn every weight into NaN.
 
     Returns
     -------
@@ -169,21 +283,38 @@ def pad_right(
     Raises
     ------
     ValueError
-        If ``sequences`` is empty, a sequence is empty (it would make a fully masked row) or
-        longer than ``maxlen``, or feature counts differ.
+        If ``sequences`` is empty, a sequence is not 2-D, is empty (it would make a fully
+        masked row), is longer than ``maxlen`` or holds a value that is not finite in float32
+        (NaN, such as the ``?`` of a ``.ts`` file: fill it first), feature counts differ,
+        ``maxlen`` is not an integer >= 1, or ``value`` is not a finite number.
     """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"value must be a finite number, got {value!r}")
+    if not (math.isfinite(value) and abs(value) <= float(np.finfo(np.float32).max)):
+        raise ValueError(
+            f"value must be a finite number (in float32), got {value!r}: NaN or inf padding "
+            "makes the gradient NaN even where the mask hides it; pad with 0.0"
+        )
+    if maxlen is not None:
+        maxlen = _checks.integer("maxlen", maxlen)
     if len(sequences) == 0:
         raise ValueError("no sequences to pad")
     arrays = [np.asarray(s, dtype=np.float32) for s in sequences]
     if any(a.ndim != 2 for a in arrays):
         raise ValueError("each sequence must be 2-D: (length, n_features)")
+    for i, a in enumerate(arrays):
+        if not np.isfinite(a).all():
+            raise ValueError(
+                f"sequence {i} holds {np.size(a) - np.isfinite(a).sum()} values that are NaN "
+                "or inf (in float32): fill them first, a masked model's gradient would be NaN"
+            )
     lengths = np.array([a.shape[0] for a in arrays])
     if lengths.min() == 0:
         raise ValueError("an empty sequence would give a fully masked row")
     features = {a.shape[1] for a in arrays}
     if len(features) != 1:
         raise ValueError(f"sequences have different feature counts {sorted(features)}")
-    maxlen = int(lengths.max()) if maxlen is None else int(maxlen)
+    maxlen = int(lengths.max()) if maxlen is None else maxlen
     if lengths.max() > maxlen:
         raise ValueError(f"a sequence of length {lengths.max()} is longer than maxlen={maxlen}")
     x = np.full((len(arrays), maxlen, features.pop()), value, dtype=np.float32)
@@ -212,7 +343,19 @@ def build_speaker_classifier(
     -------
     keras.Model
         Compiled with Adam and sparse categorical cross-entropy, metric accuracy.
+
+    Raises
+    ------
+    ValueError
+        If ``units``, ``n_frames``, ``n_coefficients`` or ``n_speakers`` is not an integer
+        >= 1 (``n_speakers`` >= 2), or ``learning_rate`` is not a finite number > 0.
     """
+    units = _checks.integer("units", units)
+    n_frames = _checks.integer("n_frames", n_frames)
+    n_coefficients = _checks.integer("n_coefficients", n_coefficients)
+    n_speakers = _checks.integer("n_speakers", n_speakers, 2)
+    learning_rate = _checks.positive_finite("learning_rate", learning_rate)
+
     import keras  # noqa: PLC0415
 
     frames = keras.Input((n_frames, n_coefficients), name="frames")

@@ -21,7 +21,8 @@ EXPECTED_ORDER = [
     "04_imdb_classifier",
     "05_inside_the_classifier",
     "06_sequence_labelling",
-    "07_beyond_text",
+    "07_speech",
+    "08_time_series",
 ]
 
 

@@ -1,4 +1,4 @@
-"""Tests of the series helpers: fills, lines, windows, gap RMSE (chapter 7)."""
+"""Tests of the series helpers: fills, lines, windows, gap RMSE (chapter 8)."""
 
 from __future__ import annotations
 
@@ -231,3 +231,160 @@ def test_block_bootstrap_rmse_diff():
         block_bootstrap_rmse_diff(small, large[:, :5], weight, step)
     with pytest.raises(ValueError, match="nothing scored"):
         block_bootstrap_rmse_diff(small, large, 0 * weight, step)
+
+
+# Bug hunt 3 (#7 and "Further observations"): odd arguments get a clear error or a right answer.
+
+def _weekly_sine_with_a_gap():
+    y = np.sin(np.arange(200) * 2 * np.pi / WEEKS_PER_YEAR)
+    y[120] = NAN
+    return y
+
+
+@pytest.mark.parametrize("fill", [seasonal_naive_fill, seasonal_linear_fill])
+@pytest.mark.parametrize("period", [WEEKS_PER_YEAR, 2.0, True, 0, "52"])
+def test_seasonal_fills_refuse_a_period_that_is_not_whole_steps(fill, period):
+    with pytest.raises(ValueError, match="period must be an integer >= 1"):
+        fill(_weekly_sine_with_a_gap(), period=period)
+
+
+def test_seasonal_fills_say_how_to_round_a_fractional_period_and_take_numpy_integers():
+    y = _weekly_sine_with_a_gap()
+    with pytest.raises(ValueError, match="WEEKS_PER_YEAR .* round it"):
+        seasonal_naive_fill(y, period=WEEKS_PER_YEAR)
+    for fill in (seasonal_naive_fill, seasonal_linear_fill):
+        np.testing.assert_array_equal(fill(y, period=np.int64(52)), fill(y, period=52))
+    with pytest.raises(ValueError, match="period must be an integer"):
+        seasonal_drift_forecast(np.arange(40.0), np.array([40]), 3, period=4.0)
+    with pytest.raises(ValueError, match="period must be an integer"):
+        baseline_fills(y, np.array([20]), np.array([10]), np.array([4]), 20, period=8.0)
+
+
+def test_seasonal_linear_fill_without_a_year_on_year_difference():
+    # shorter than a period, nothing to fill: the series back (was a broadcasting error)
+    np.testing.assert_array_equal(seasonal_linear_fill(np.arange(10.0), period=52),
+                                  np.arange(10.0))
+    # no known difference anywhere: seasonal naive (was "no known value to fill from")
+    y = np.array([1.0, 2.0, NAN, NAN])
+    np.testing.assert_array_equal(seasonal_linear_fill(y, period=2), [1, 2, 1, 2])
+
+
+@pytest.mark.parametrize("horizon", [-1, 0, 2.0, True])
+def test_seasonal_drift_forecast_refuses_odd_horizons(horizon):
+    with pytest.raises(ValueError, match="horizon must be an integer >= 1"):
+        seasonal_drift_forecast(np.arange(40.0), np.array([40]), horizon, period=4)
+
+
+def test_seasonal_drift_forecast_refuses_origins_past_the_end_or_fractional():
+    y = np.arange(40.0)
+    np.testing.assert_allclose(seasonal_drift_forecast(y, np.array([40]), 3, period=4),
+                               [[40, 41, 42]])  # the last origin still works
+    with pytest.raises(ValueError, match="past the end of y"):
+        seasonal_drift_forecast(y, np.array([45]), 3, period=4)
+    with pytest.raises(ValueError, match="origins must hold integers"):
+        seasonal_drift_forecast(y, np.array([39.7]), 3, period=4)
+    # whole-number floats and an empty set of origins are fine
+    np.testing.assert_allclose(seasonal_drift_forecast(y, [40.0], 3, period=4), [[40, 41, 42]])
+    assert seasonal_drift_forecast(y, [], 3, period=4).shape == (0, 3)
+
+
+def _bootstrap_case():
+    rng = np.random.default_rng(0)
+    step = np.arange(200)[None, :] + np.zeros((3, 1), int)
+    return rng.random((3, 200)), rng.random((3, 200)), np.ones((3, 200)), step
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"n_boot": 0}, "n_boot must be an integer >= 1"),
+        ({"n_boot": -1}, "n_boot must be an integer >= 1"),
+        ({"n_boot": 2.5}, "n_boot must be an integer >= 1"),
+        ({"block": 0}, "block must be an integer >= 1"),
+        ({"block": 2.5}, "block must be an integer >= 1"),
+        ({"block": True}, "block must be an integer >= 1"),
+    ],
+)
+def test_block_bootstrap_refuses_odd_sizes(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        block_bootstrap_rmse_diff(*_bootstrap_case(), **kwargs)
+
+
+def test_block_bootstrap_one_resample_and_nan_on_a_scored_step():
+    sq_a, sq_b, weight, step = _bootstrap_case()
+    diff, low, high = block_bootstrap_rmse_diff(sq_a, sq_b, weight, step, n_boot=1)
+    assert np.isfinite([diff, low, high]).all() and low == high
+    sq_a[1, 7] = NAN  # was silently scored as a zero error
+    with pytest.raises(ValueError, match="sq_a is NaN or infinite on a scored step"):
+        block_bootstrap_rmse_diff(sq_a, sq_b, weight, step)
+    weight[1, 7] = 0  # not scored: ignored
+    block_bootstrap_rmse_diff(sq_a, sq_b, weight, step)
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, message",
+    [
+        (((10, 60), 50.5, [4], 3), {}, "length must be an integer"),
+        (((10, 60), 50, [4], 2.5), {}, "n_per_length must be an integer"),
+        (((10, 60), 50, [4.5], 1), {}, "gap_lengths must hold integers"),
+        (((10, 60), 50, [4], 1), {"margin": -3}, "margin must be an integer >= 0"),
+        (((-5, 60), 50, [4], 1), {}, "region must be"),
+    ],
+)
+def test_sample_gaps_refuses_odd_sizes(args, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        sample_gaps(*args, seed=0, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "starts, length, scale, message",
+    [
+        ([0], 12, 0.0, "scale must be a finite number > 0"),  # was NaN inputs
+        ([0], 12, float("nan"), "scale must be a finite number > 0"),
+        ([-5], 12, 1.0, "must lie in the series"),  # was a window wrapped round the end
+        ([25], 12, 1.0, "must lie in the series"),  # was a bare IndexError
+        ([0], 12.5, 1.0, "length must be an integer"),
+        ([0.5], 12, 1.0, "starts must hold integers"),
+    ],
+)
+def test_window_inputs_refuse_cases_outside_the_series(starts, length, scale, message):
+    with pytest.raises(ValueError, match=message):
+        window_inputs(np.arange(30.0), starts, [5], [3], length, scale)
+
+
+def test_window_inputs_and_baseline_fills_check_gaps_and_covariates():
+    y = np.arange(30.0)
+    with pytest.raises(ValueError, match="lie in its window"):
+        window_inputs(y, [0], [10], [3], 12, 1.0)
+    with pytest.raises(ValueError, match="covariates"):
+        window_inputs(y, [0], [5], [3], 12, 1.0, covariates=np.ones((29, 2)))
+    with pytest.raises(ValueError, match="must lie in the series"):
+        baseline_fills(np.sin(np.arange(60.0)), [-5], [10], [4], 20, period=8)
+
+
+def test_builders_refuse_fractional_sizes_before_keras():
+    from bilstm_utils.series import build_forecaster, build_gap_filler
+
+    with pytest.raises(ValueError, match="units must be an integer"):
+        build_gap_filler(10, units=4.0)
+    with pytest.raises(ValueError, match="horizon must be an integer"):
+        build_forecaster(8, 2.5)
+    with pytest.raises(ValueError, match="learning_rate must be a finite number"):
+        build_forecaster(8, 3, learning_rate=float("nan"))
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"period": 0}, "period must be a finite number > 0"),  # was LinAlgError
+        ({"period": float("nan")}, "period must be a finite number > 0"),
+        ({"n_out": 70.5}, "n_out must be an integer >= 1"),  # was silently 70
+        ({"n_out": -3}, "n_out must be an integer >= 1"),
+    ],
+)
+def test_harmonic_regression_refuses_odd_period_and_n_out(kwargs, message):
+    window, known = np.sin(np.arange(60.0))[None], np.ones((1, 60), bool)
+    with pytest.raises(ValueError, match=message):
+        harmonic_regression(window, known, **kwargs)
+    # a float period is this function's own (unlike the seasonal fills')
+    assert harmonic_regression(window, known, period=WEEKS_PER_YEAR).shape == (1, 60)
