@@ -37,6 +37,17 @@ def test_read_ts_parses_dimensions_lengths_labels_and_missing(tmp_path):
         ("@data\n1,2:3:\n", "label"),
         ("@data\n1,2:3:a\n", "unequal length"),
         ("@data\n1:2:a\n1:b\n", "dimensions, expected"),
+        # no @classLabel line, 2 dimensions declared, lines without labels
+        ("@dimensions 2\n@data\n1,2,3:4,5,6\n", "line 3: 1 dimensions, expected 2"),
+        ("@univariate true\n@data\n1,2:3,4:a\n", "2 dimensions, expected 1"),
+        ("@classLabel true a b\n@data\n1,2:c\n", "label 'c' is not one of"),
+        ("@classLabel maybe\n@data\n1,2:a\n", "line 1: @classLabel must be 'true' or 'false'"),
+        ("@dimensions two\n@data\n1,2:a\n", "@dimensions must be an integer"),
+        ("@equalLength true\n@seriesLength 3\n@data\n1,2:a\n", "@seriesLength is 3"),
+        ("@classLabel false\n@data\n1,2:a\n", "line 3, dimension 2: 'a' is not a number"),
+        ("@data\n1,2,:3,4,5:a\n", "line 2, dimension 1: '' is not a number"),  # trailing comma
+        ("@timestamps true\n@data\n(2007-01-01 00:00:00,1.0):a\n", "line 1: timestamped"),
+        ("@data\n(2007-01-01 00:00:00,1.0):a\n", "line 2: timestamped values"),
     ],
 )
 def test_read_ts_rejects_malformed_files(tmp_path, body, message):
@@ -122,29 +133,6 @@ def test_read_ts_unlabelled_file_keeps_every_dimension(tmp_path):
     assert labels is None  # was ['4,5,6', '9,10']: the second dimension taken as a label
     assert [s.shape for s in series] == [(3, 2), (2, 2)]
     np.testing.assert_array_equal(series[1], [[7, 9], [8, 10]])
-
-
-@pytest.mark.parametrize(
-    "body, message",
-    [
-        # no @classLabel line, 2 dimensions declared, lines without labels
-        ("@dimensions 2\n@data\n1,2,3:4,5,6\n", "line 3: 1 dimensions, expected 2"),
-        ("@univariate true\n@data\n1,2:3,4:a\n", "2 dimensions, expected 1"),
-        ("@classLabel true a b\n@data\n1,2:c\n", "label 'c' is not one of"),
-        ("@classLabel maybe\n@data\n1,2:a\n", "line 1: @classLabel must be 'true' or 'false'"),
-        ("@dimensions two\n@data\n1,2:a\n", "@dimensions must be an integer"),
-        ("@equalLength true\n@seriesLength 3\n@data\n1,2:a\n", "@seriesLength is 3"),
-        ("@classLabel false\n@data\n1,2:a\n", "line 3, dimension 2: 'a' is not a number"),
-        ("@data\n1,2,:3,4,5:a\n", "line 2, dimension 1: '' is not a number"),  # trailing comma
-        ("@timestamps true\n@data\n(2007-01-01 00:00:00,1.0):a\n", "line 1: timestamped"),
-        ("@data\n(2007-01-01 00:00:00,1.0):a\n", "line 2: timestamped values"),
-    ],
-)
-def test_read_ts_checks_the_header_and_names_the_line(tmp_path, body, message):
-    path = tmp_path / "bad.ts"
-    path.write_text(body)
-    with pytest.raises(ValueError, match=message):
-        read_ts(path)
 
 
 def test_read_ts_regression_targets_are_labels(tmp_path):
