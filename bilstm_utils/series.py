@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import numbers
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from bilstm_utils import _checks
@@ -704,41 +703,6 @@ def gap_rmse(
     return out
 
 
-def plot_rmse_by_gap(
-    results: dict[str, dict[str, float] | list[dict[str, float]]], units: str = "ppm",
-    title: str = "Gap-filling error by gap length",
-) -> plt.Figure:
-    """Bar chart of RMSE per gap length for each method (seeded arms: mean, sd as error bar).
-
-    Parameters
-    ----------
-    results : dict
-        Method name -> the dict of :func:`gap_rmse`, or a list of them (one per seed).
-    units : str
-        Units of the series, for the axis label.
-    title : str
-    """
-    methods = list(results)
-    lengths = [k for k in next(iter(np.atleast_1d(results[methods[0]]))) if k != "all"]
-    fig, ax = plt.subplots(figsize=(9, 4))
-    width = 0.8 / len(methods)
-    for j, name in enumerate(methods):
-        runs = results[name] if isinstance(results[name], list) else [results[name]]
-        values = np.array([[r[k] for k in lengths] for r in runs])
-        ax.bar(
-            np.arange(len(lengths)) + j * width, values.mean(0), width,
-            yerr=values.std(0, ddof=1) if len(runs) > 1 else None, capsize=3,
-            label=name + (f" ({len(runs)} seeds)" if len(runs) > 1 else ""),
-        )
-    ax.set_xticks(np.arange(len(lengths)) + width * (len(methods) - 1) / 2, lengths)
-    ax.set_xlabel("gap length (weeks)")
-    ax.set_ylabel(f"RMSE ({units})")
-    ax.set_title(title)
-    ax.legend(fontsize=8)
-    ax.grid(True, axis="y", alpha=0.3)
-    return fig
-
-
 def build_gap_filler(length: int, units: int = 32, bidirectional: bool = True,
                      learning_rate: float = 1e-2, channels: int = 2):
     """A sequence-to-sequence imputer: (forward or bidirectional) LSTM -> Dense(1) per step.
@@ -815,108 +779,3 @@ def build_forecaster(past: int, horizon: int, units: int = 32, learning_rate: fl
                         name="bilstm_forecaster" if bidirectional else "lstm_forecaster")
     model.compile(keras.optimizers.Adam(learning_rate), "mse")
     return model
-
-
-def plot_detrending(
-    weeks: np.ndarray, truth: np.ndarray, trend: np.ndarray, hidden: np.ndarray,
-    title: str = "One window before and after removing its line",
-) -> plt.Figure:
-    """Left: a window in ppm, its hidden gap and the line fitted to its known weeks.
-    Right: what the network sees, the residual about that line (the gap's true residual
-    dashed: the target).
-
-    Parameters
-    ----------
-    weeks : ndarray (length,), datetime64
-    truth, trend : ndarray (length,)
-        Measured values and the fitted line, ppm.
-    hidden : ndarray (length,), bool
-        The gap.
-    """
-    fig, (ax_raw, ax_res) = plt.subplots(1, 2, figsize=(11, 3.6))
-    known = np.where(hidden, np.nan, truth)
-    gap = np.where(hidden, truth, np.nan)
-    ax_raw.plot(weeks, known, ".-", ms=3, label="known weeks")
-    ax_raw.plot(weeks, gap, ".--", ms=3, color="tab:red", label="hidden gap (truth)")
-    ax_raw.plot(weeks, trend, color="k", lw=1, label="line fitted to known weeks")
-    ax_raw.set_ylabel("CO$_2$ (ppm)")
-    ax_res.plot(weeks, known - trend, ".-", ms=3, label="input: residual of known weeks")
-    ax_res.plot(weeks, gap - trend, ".--", ms=3, color="tab:red", label="target: residual in gap")
-    ax_res.axhline(0, color="k", lw=1)
-    ax_res.set_ylabel("residual about the line (ppm, before scaling by s)")
-    for ax in (ax_raw, ax_res):
-        ax.set_xlabel("date (week ending)")
-        ax.legend(fontsize=8)
-        ax.grid(True, alpha=0.3)
-        ax.tick_params(axis="x", labelrotation=30)
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-def plot_filled_gaps(
-    weeks: np.ndarray, ppm: np.ndarray, filled: np.ndarray, zoom: tuple[int, int],
-    title: str = "The record's real missing weeks, filled by the BiLSTM",
-) -> plt.Figure:
-    """Left: the whole record with the filled weeks marked. Right: a zoom on ``zoom``
-    (``[start, stop)`` indices), the filled weeks next to the linear-interpolation fill.
-
-    Parameters
-    ----------
-    weeks : ndarray (n,), datetime64
-    ppm : ndarray (n,)
-        The record, NaN where not measured.
-    filled : ndarray (n,)
-        The model's fill at NaN weeks (other entries ignored).
-    zoom : (int, int)
-    """
-    missing = np.isnan(ppm)
-    fig, (ax_all, ax_zoom) = plt.subplots(1, 2, figsize=(11, 3.8))
-    ax_all.plot(weeks, ppm, lw=0.6, label="measured")
-    ax_all.plot(weeks[missing], filled[missing], "r.", ms=4, label="filled (no ground truth)")
-    lo, hi = zoom
-    sl = slice(lo, hi)
-    ax_zoom.plot(weeks[sl], ppm[sl], ".-", ms=3, label="measured")
-    ax_zoom.plot(weeks[sl], np.where(missing, filled, np.nan)[sl], "r.-", ms=5,
-                 label="BiLSTM fill")
-    ax_zoom.plot(weeks[sl], np.where(missing, linear_fill(ppm), np.nan)[sl], "k:",
-                 label="linear interpolation")
-    for ax in (ax_all, ax_zoom):
-        ax.set_xlabel("date (week ending)")
-        ax.set_ylabel("CO$_2$ (ppm)")
-        ax.legend(fontsize=8)
-        ax.grid(True, alpha=0.3)
-        ax.tick_params(axis="x", labelrotation=30)
-    ax_all.set_title("whole record")
-    ax_zoom.set_title("the longest gap")
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-def plot_forecasts(
-    weeks: np.ndarray, truth: np.ndarray, origin: int, forecasts: dict[str, np.ndarray],
-    title: str = "One forecast origin",
-) -> plt.Figure:
-    """The measured series around a forecast origin and each method's forecast after it.
-
-    Parameters
-    ----------
-    weeks : ndarray (length,), datetime64
-    truth : ndarray (length,)
-        Measured values over the plotted window (ppm).
-    origin : int
-        Index in the window of the first forecast step.
-    forecasts : dict name -> ndarray (horizon,)
-    """
-    fig, ax = plt.subplots(figsize=(9, 3.8))
-    ax.plot(weeks, truth, "k.-", ms=3, lw=0.8, label="measured")
-    ax.axvline(weeks[origin], color="grey", ls="--", label="forecast origin")
-    for name, values in forecasts.items():
-        ax.plot(weeks[origin : origin + len(values)], values, lw=2, label=name)
-    ax.set_xlabel("date (week ending)")
-    ax.set_ylabel("CO$_2$ (ppm)")
-    ax.set_title(title)
-    ax.legend(fontsize=8)
-    ax.grid(True, alpha=0.3)
-    return fig
