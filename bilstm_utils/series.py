@@ -182,34 +182,6 @@ def seasonal_naive_fill(
     return out
 
 
-def seasonal_linear_fill(
-    y: np.ndarray, missing: np.ndarray | None = None, period: int = CO2_PERIOD
-) -> np.ndarray:
-    """Seasonal naive plus a straight line: last year's values, shifted so that the fill
-    meets the known values at both ends of the gap.
-
-    The year-on-year difference :math:`d_t = y_t - y_{t-\\text{period}}` is interpolated
-    linearly across each gap and added to last year's value. A classical imputer that, like
-    the BiLSTM, uses both sides of the gap and the season. In the first period (no earlier
-    year) it falls back to :func:`seasonal_naive_fill`, and so it does everywhere when no
-    year-on-year difference is known (a series shorter than two periods, say). Exact on
-    "season plus straight line" for gaps shorter than a period.
-
-    Parameters, returns and errors as :func:`seasonal_naive_fill`.
-    """
-    period = _period(period)
-    unknown = _unknown(y, missing)
-    filled = seasonal_naive_fill(y, unknown, period)
-    last_year = np.full(len(filled), np.nan)
-    last_year[period:] = filled[: max(len(filled) - period, 0)]
-    diff = np.where(unknown, np.nan, np.asarray(y, dtype=float) - last_year)
-    diff_filled = linear_fill(diff) if np.isfinite(diff).any() else np.zeros(len(diff))
-    out = np.asarray(y, dtype=float).copy()
-    fill = np.where(np.isfinite(last_year), last_year + diff_filled, filled)  # first period
-    out[unknown] = fill[unknown]
-    return out
-
-
 def season_features(dates: np.ndarray) -> np.ndarray:
     """Time of year as a point on the unit circle: ``(sin, cos)`` of 2 pi * day / 365.25.
 
@@ -309,11 +281,8 @@ def harmonic_regression(
     """
     windows = np.asarray(windows, dtype=float)
     known = np.asarray(known, dtype=bool)
-    if isinstance(harmonics, bool) or int(harmonics) != harmonics or harmonics < 0:
-        raise ValueError(f"harmonics must be an integer >= 0, got {harmonics!r}")
-    if isinstance(degree, bool) or int(degree) != degree or degree < 0:
-        raise ValueError(f"degree must be an integer >= 0, got {degree!r}")
-    harmonics, degree = int(harmonics), int(degree)
+    harmonics = _checks.integer("harmonics", harmonics, 0)
+    degree = _checks.integer("degree", degree, 0)
     if known.shape != windows.shape:
         raise ValueError(f"known has shape {known.shape}, windows has {windows.shape}")
     n_coef = degree + 1 + 2 * harmonics
@@ -386,72 +355,6 @@ def seasonal_drift_forecast(
         raise ValueError("an origin has no known year-on-year difference")
     drift = np.nanmean(diff, axis=1)
     return back[origins[:, None] + np.arange(horizon)[None, :] - period] + drift[:, None]
-
-
-def block_bootstrap_rmse_diff(
-    sq_a: np.ndarray, sq_b: np.ndarray, weight: np.ndarray, step: np.ndarray,
-    block: int = 26, n_boot: int = 2000, seed: int = 0,
-) -> tuple[float, float, float]:
-    """RMSE(a) - RMSE(b) with a moving-block bootstrap confidence interval over time.
-
-    Scored errors are first summed per time step of the series (``step``), since
-    overlapping windows score the same weeks; the steps are then resampled in blocks of
-    ``block`` consecutive steps (Kuensch 1989, https://doi.org/10.1214/aos/1176347265), which
-    keeps the dependence between neighbouring weeks.
-
-    Parameters
-    ----------
-    sq_a, sq_b : ndarray (m, length)
-        Squared errors of the two methods on the same cases.
-    weight : ndarray (m, length)
-        1 on scored steps, else 0.
-    step : ndarray (m, length), int
-        The series index of each entry.
-    block : int
-        Block length in steps (>= 1; at most the scored span is used).
-    n_boot : int
-        Bootstrap resamples (>= 1).
-    seed : int
-
-    Returns
-    -------
-    (float, float, float)
-        The observed difference and the 2.5 % and 97.5 % bootstrap quantiles.
-
-    Raises
-    ------
-    ValueError
-        If shapes differ, nothing is scored, a scored squared error is NaN or infinite,
-        ``step`` is not whole numbers, or ``block`` or ``n_boot`` is not an integer >= 1.
-    """
-    block = _checks.integer("block", block)
-    n_boot = _checks.integer("n_boot", n_boot)
-    sq_a, sq_b, weight = (np.asarray(v, dtype=float) for v in (sq_a, sq_b, weight))
-    step = _indices("step", step, ndim=None)
-    if not sq_a.shape == sq_b.shape == weight.shape == step.shape:
-        raise ValueError("sq_a, sq_b, weight and step must have one shape")
-    if not (weight > 0).any():
-        raise ValueError("nothing scored: weight has no entry > 0")
-    for name, sq in (("sq_a", sq_a), ("sq_b", sq_b)):
-        if not np.isfinite(sq[weight > 0]).all():
-            raise ValueError(f"{name} is NaN or infinite on a scored step (weight > 0)")
-    lo = step[weight > 0].min()
-    n = step[weight > 0].max() - lo + 1
-    idx = (step - lo).clip(0, n - 1)
-    w = np.where(weight > 0, weight, 0.0)
-    count = np.bincount(idx.ravel(), w.ravel(), n)
-    sum_a = np.bincount(idx.ravel(), (np.nan_to_num(sq_a) * w).ravel(), n)
-    sum_b = np.bincount(idx.ravel(), (np.nan_to_num(sq_b) * w).ravel(), n)
-    observed = np.sqrt(sum_a.sum() / count.sum()) - np.sqrt(sum_b.sum() / count.sum())
-    rng = np.random.default_rng(seed)
-    block = min(block, n)
-    n_blocks = -(-n // block)
-    first = rng.integers(0, n - block + 1, size=(n_boot, n_blocks))
-    picks = (first[..., None] + np.arange(block)).reshape(n_boot, -1)[:, :n]
-    c = count[picks].sum(1)
-    diffs = np.sqrt(sum_a[picks].sum(1) / c) - np.sqrt(sum_b[picks].sum(1) / c)
-    low, high = np.quantile(diffs, [0.025, 0.975])
-    return float(observed), float(low), float(high)
 
 
 def sample_gaps(
@@ -592,7 +495,7 @@ def window_inputs(
     index = starts[:, None] + np.arange(length)[None, :]
     truth = y[index]
     t = np.arange(length)[None, :]
-    hidden = (t >= np.asarray(offsets)[:, None]) & (t < (offsets + gaps)[:, None])
+    hidden = (t >= offsets[:, None]) & (t < (offsets + gaps)[:, None])
     measured = np.isfinite(truth)
     known = measured & ~hidden
     if detrend:
@@ -617,165 +520,3 @@ def window_inputs(
         "trend": trend,
         "truth": truth,
     }
-
-
-def baseline_fills(
-    y: np.ndarray, starts: np.ndarray, offsets: np.ndarray, gaps: np.ndarray,
-    length: int, period: int = CO2_PERIOD,
-) -> dict[str, np.ndarray]:
-    """The classical fills of each case's gap, computed on the whole series.
-
-    Each case hides its gap (and NaN weeks are unknown); the fill may read any known value
-    of the series (seasonal naive reads one period back, outside the window).
-
-    Returns
-    -------
-    dict name -> ndarray (m, length)
-        Filled windows for ``"linear"``, ``"seasonal naive"``, ``"carry-forward"``,
-        ``"seasonal + linear"`` and ``"harmonic regression"`` (line plus two yearly
-        harmonics fitted to the window's known weeks, :func:`harmonic_regression`).
-
-    Raises
-    ------
-    ValueError
-        As :func:`window_inputs` for the cases and ``length``, and as
-        :func:`seasonal_naive_fill` for ``period`` (whole steps).
-    """
-    y = np.asarray(y, dtype=float)
-    if y.ndim != 1:
-        raise ValueError(f"y must be 1-D, got shape {y.shape}")
-    length = _checks.integer("length", length)
-    period = _period(period)
-    starts, offsets, gaps = _cases(len(y), starts, offsets, gaps, length)
-    fills = {
-        "linear": linear_fill,
-        "seasonal naive": lambda v, m: seasonal_naive_fill(v, m, period),
-        "carry-forward": carry_forward_fill,
-        "seasonal + linear": lambda v, m: seasonal_linear_fill(v, m, period),
-    }
-    out = {name: np.empty((len(starts), length)) for name in fills}
-    for i, (s, o, g) in enumerate(zip(starts, offsets, gaps, strict=True)):
-        hide = np.zeros(len(y), dtype=bool)
-        hide[s + o : s + o + g] = True
-        for name, fill in fills.items():
-            out[name][i] = fill(y, hide)[s : s + length]
-    index = np.asarray(starts)[:, None] + np.arange(length)[None, :]
-    t = np.arange(length)[None, :]
-    hidden = (t >= np.asarray(offsets)[:, None]) & (t < (offsets + gaps)[:, None])
-    truth = np.asarray(y, dtype=float)[index]
-    known = np.isfinite(truth) & ~hidden
-    out["harmonic regression"] = np.where(known, truth, harmonic_regression(truth, known))
-    return out
-
-
-def gap_rmse(
-    prediction: np.ndarray, truth: np.ndarray, weight: np.ndarray, gaps: np.ndarray
-) -> dict[str, float]:
-    """Root mean squared error over the hidden, measured steps: pooled and per gap length.
-
-    Parameters
-    ----------
-    prediction, truth : ndarray (m, length)
-        In the series' units (ppm).
-    weight : ndarray (m, length)
-        1 on the steps to score, 0 elsewhere.
-    gaps : ndarray (m,)
-        Each case's gap length.
-
-    Returns
-    -------
-    dict
-        ``"all"`` (every scored step pooled) and one entry per gap length (``"4"``, ...).
-
-    Raises
-    ------
-    ValueError
-        If no step is scored.
-    """
-    w = np.asarray(weight, dtype=float)
-    if w.sum() == 0:
-        raise ValueError("no step to score")
-    sq = np.where(w > 0, (np.asarray(prediction) - np.nan_to_num(truth)) ** 2, 0.0)
-    out = {"all": float(np.sqrt((sq * w).sum() / w.sum()))}
-    for g in np.unique(gaps):
-        rows = np.asarray(gaps) == g
-        out[str(int(g))] = float(np.sqrt((sq[rows] * w[rows]).sum() / w[rows].sum()))
-    return out
-
-
-def build_gap_filler(length: int, units: int = 32, bidirectional: bool = True,
-                     learning_rate: float = 1e-2, channels: int = 2):
-    """A sequence-to-sequence imputer: (forward or bidirectional) LSTM -> Dense(1) per step.
-
-    Input (batch, length, channels): scaled residual, the unknown flag and any covariates
-    (:func:`window_inputs`).
-    Output (batch, length, 1): the predicted residual at every step; the loss is weighted so
-    that only hidden, measured steps count (``sample_weight`` = ``weight``). The forward
-    model's output at step *t* depends on steps ``<= t`` only; the bidirectional one reads the
-    whole window, both sides of the gap, as BRITS does (Cao et al. 2018,
-    https://arxiv.org/abs/1805.10572).
-
-    Returns
-    -------
-    keras.Model
-        Compiled with Adam and mean squared error.
-
-    Raises
-    ------
-    ValueError
-        If ``length``, ``units`` or ``channels`` is not an integer >= 1, or
-        ``learning_rate`` not a finite number > 0.
-    """
-    length, units, channels = (
-        _checks.integer(name, v)
-        for name, v in (("length", length), ("units", units), ("channels", channels))
-    )
-    learning_rate = _checks.positive_finite("learning_rate", learning_rate)
-    import keras  # noqa: PLC0415
-
-    inputs = keras.Input((length, channels), name="window")
-    lstm = keras.layers.LSTM(units, return_sequences=True, name="lstm")
-    layer = keras.layers.Bidirectional(lstm, name="bilstm") if bidirectional else lstm
-    outputs = keras.layers.Dense(1, name="residual")(layer(inputs))
-    model = keras.Model(inputs, outputs, name="bilstm_filler" if bidirectional else "lstm_filler")
-    model.compile(keras.optimizers.Adam(learning_rate), "mse")
-    return model
-
-
-def build_forecaster(past: int, horizon: int, units: int = 32, learning_rate: float = 1e-2,
-                     channels: int = 2, bidirectional: bool = True):
-    """A direct multi-step forecaster: (Bi)LSTM over the PAST window -> Dense(horizon).
-
-    Reading the past window in both directions is legitimate: every step of it is known at
-    the forecast origin. Input (batch, past, channels) as :func:`window_inputs` (its first ``past``
-    steps); output (batch, horizon, 1): the scaled residuals of the next ``horizon`` steps
-    about the line fitted to the past window, one per step so that a per-step
-    ``sample_weight`` (batch, horizon) can leave unmeasured weeks out of the loss.
-
-    Returns
-    -------
-    keras.Model
-        Compiled with Adam and mean squared error.
-
-    Raises
-    ------
-    ValueError
-        If ``past``, ``horizon``, ``units`` or ``channels`` is not an integer >= 1, or
-        ``learning_rate`` not a finite number > 0.
-    """
-    past, horizon, units, channels = (
-        _checks.integer(name, v)
-        for name, v in (("past", past), ("horizon", horizon), ("units", units),
-                        ("channels", channels))
-    )
-    learning_rate = _checks.positive_finite("learning_rate", learning_rate)
-    import keras  # noqa: PLC0415
-
-    inputs = keras.Input((past, channels), name="past")
-    lstm = keras.layers.LSTM(units, name="lstm")
-    state = (keras.layers.Bidirectional(lstm, name="bilstm") if bidirectional else lstm)(inputs)
-    outputs = keras.layers.Reshape((horizon, 1))(keras.layers.Dense(horizon, name="horizon")(state))
-    model = keras.Model(inputs, outputs,
-                        name="bilstm_forecaster" if bidirectional else "lstm_forecaster")
-    model.compile(keras.optimizers.Adam(learning_rate), "mse")
-    return model

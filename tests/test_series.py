@@ -7,18 +7,14 @@ import pytest
 
 from bilstm_utils.series import (
     WEEKS_PER_YEAR,
-    baseline_fills,
-    block_bootstrap_rmse_diff,
     carry_forward_fill,
     fit_line,
-    gap_rmse,
     harmonic_regression,
     linear_fill,
     load_co2,
     missing_runs,
     sample_gaps,
     seasonal_drift_forecast,
-    seasonal_linear_fill,
     seasonal_naive_fill,
     window_inputs,
 )
@@ -59,12 +55,11 @@ def test_seasonal_naive_goes_back_whole_periods():
         seasonal_naive_fill(np.array([NAN, 1.0, NAN]), period=2)
 
 
-def test_seasonal_linear_is_exact_on_season_plus_line():
+def test_seasonal_naive_misses_a_line_by_one_periods_rise():
     t = np.arange(40)
     y = 0.3 * t + np.tile([0.0, 2.0, -1.0, 1.0], 10)  # period 4 plus a line
     hide = np.zeros(40, bool)
     hide[17:20] = True  # a gap shorter than a period
-    np.testing.assert_allclose(seasonal_linear_fill(y, hide, period=4), y)
     # seasonal naive misses the line by one period's rise, 0.3 * 4
     err = seasonal_naive_fill(y, hide, period=4)[hide] - y[hide]
     np.testing.assert_allclose(err, -1.2)
@@ -118,53 +113,12 @@ def test_window_inputs_hide_the_gap_and_remove_the_line():
     np.testing.assert_array_equal(raw["x"][0, 5:8, 0], 0)
 
 
-def test_gap_rmse_pooled_and_per_length():
-    truth = np.zeros((2, 3))
-    pred = np.array([[3.0, 4.0, 100.0], [1.0, 0.0, 0.0]])
-    weight = np.array([[1, 1, 0], [1, 0, 0]], float)
-    r = gap_rmse(pred, truth, weight, np.array([2, 1]))
-    assert r["2"] == pytest.approx(np.sqrt(12.5)) and r["1"] == pytest.approx(1.0)
-    assert r["all"] == pytest.approx(np.sqrt(26 / 3))
-    with pytest.raises(ValueError, match="no step"):
-        gap_rmse(pred, truth, 0 * weight, np.array([2, 1]))
-
-
-def test_baseline_fills_never_read_the_hidden_values():
-    y = np.sin(np.arange(60) * 2 * np.pi / 8)
-    spoiled = y.copy()
-    spoiled[30:34] = 1e6  # if any fill read the hidden values, it would show
-    a = baseline_fills(y, np.array([20]), np.array([10]), np.array([4]), 20, period=8)
-    b = baseline_fills(spoiled, np.array([20]), np.array([10]), np.array([4]), 20, period=8)
-    for name in a:
-        np.testing.assert_allclose(a[name][0, 10:14], b[name][0, 10:14])
-    np.testing.assert_allclose(a["seasonal naive"][0, 10:14], y[30:34], atol=1e-12)
-
-
 def test_co2_record_as_documented():
     weeks, ppm = load_co2()
     assert len(ppm) == 2284 and np.isnan(ppm).sum() == 59
     runs = missing_runs(np.isnan(ppm))
     assert len(runs) == 22 and max(length for _, length in runs) == 18
     assert str(weeks[0]) == "1958-03-29" and 300 < np.nanmin(ppm) < np.nanmax(ppm) < 380
-
-
-def test_forward_filler_is_causal_and_bidirectional_is_not():
-    import bilstm_utils  # noqa: F401  (quiet TensorFlow first)
-    from bilstm_utils.series import build_forecaster, build_gap_filler
-
-    bilstm_utils.set_seed(0)
-    x = np.random.default_rng(0).normal(size=(2, 10, 2)).astype("float32")
-    later = x.copy()
-    later[:, 6:] += 1.0  # change only steps 6..9
-    for bidirectional, same in ((False, True), (True, False)):
-        model = build_gap_filler(10, units=4, bidirectional=bidirectional)
-        a, b = model.predict(x, verbose=0), model.predict(later, verbose=0)
-        assert a.shape == (2, 10, 1)
-        assert np.allclose(a[:, :6], b[:, :6], atol=1e-6) == same
-    assert build_forecaster(8, 3, units=4).predict(x[:, :8], verbose=0).shape == (2, 3, 1)
-    forward = build_forecaster(8, 3, units=4, bidirectional=False)
-    assert forward.predict(x[:, :8], verbose=0).shape == (2, 3, 1)
-    assert forward.count_params() < build_forecaster(8, 3, units=4).count_params()
 
 
 def test_season_features_repeat_every_year():
@@ -217,22 +171,6 @@ def test_seasonal_drift_forecast_adds_the_mean_yearly_rise():
         seasonal_drift_forecast(y, np.array([5]), 3, period=4)
 
 
-def test_block_bootstrap_rmse_diff():
-    rng = np.random.default_rng(0)
-    step = np.arange(200)[None, :] + np.zeros((3, 1), int)
-    weight = np.ones((3, 200))
-    small, large = rng.normal(size=(3, 200)) ** 2, 4 * rng.normal(size=(3, 200)) ** 2
-    diff, low, high = block_bootstrap_rmse_diff(small, large, weight, step, block=10)
-    assert low <= diff <= high < 0  # clearly smaller: the interval excludes zero
-    np.testing.assert_allclose(diff, np.sqrt(small.mean()) - np.sqrt(large.mean()))
-    diff, low, high = block_bootstrap_rmse_diff(small, small.copy(), weight, step)
-    assert diff == low == high == 0
-    with pytest.raises(ValueError, match="one shape"):
-        block_bootstrap_rmse_diff(small, large[:, :5], weight, step)
-    with pytest.raises(ValueError, match="nothing scored"):
-        block_bootstrap_rmse_diff(small, large, 0 * weight, step)
-
-
 # Bug hunt 3 (#7 and "Further observations"): odd arguments get a clear error or a right answer.
 
 def _weekly_sine_with_a_gap():
@@ -241,32 +179,20 @@ def _weekly_sine_with_a_gap():
     return y
 
 
-@pytest.mark.parametrize("fill", [seasonal_naive_fill, seasonal_linear_fill])
 @pytest.mark.parametrize("period", [WEEKS_PER_YEAR, 2.0, True, 0, "52"])
-def test_seasonal_fills_refuse_a_period_that_is_not_whole_steps(fill, period):
+def test_seasonal_naive_refuses_a_period_that_is_not_whole_steps(period):
     with pytest.raises(ValueError, match="period must be an integer >= 1"):
-        fill(_weekly_sine_with_a_gap(), period=period)
+        seasonal_naive_fill(_weekly_sine_with_a_gap(), period=period)
 
 
 def test_seasonal_fills_say_how_to_round_a_fractional_period_and_take_numpy_integers():
     y = _weekly_sine_with_a_gap()
     with pytest.raises(ValueError, match="WEEKS_PER_YEAR .* round it"):
         seasonal_naive_fill(y, period=WEEKS_PER_YEAR)
-    for fill in (seasonal_naive_fill, seasonal_linear_fill):
-        np.testing.assert_array_equal(fill(y, period=np.int64(52)), fill(y, period=52))
+    np.testing.assert_array_equal(seasonal_naive_fill(y, period=np.int64(52)),
+                                  seasonal_naive_fill(y, period=52))
     with pytest.raises(ValueError, match="period must be an integer"):
         seasonal_drift_forecast(np.arange(40.0), np.array([40]), 3, period=4.0)
-    with pytest.raises(ValueError, match="period must be an integer"):
-        baseline_fills(y, np.array([20]), np.array([10]), np.array([4]), 20, period=8.0)
-
-
-def test_seasonal_linear_fill_without_a_year_on_year_difference():
-    # shorter than a period, nothing to fill: the series back (was a broadcasting error)
-    np.testing.assert_array_equal(seasonal_linear_fill(np.arange(10.0), period=52),
-                                  np.arange(10.0))
-    # no known difference anywhere: seasonal naive (was "no known value to fill from")
-    y = np.array([1.0, 2.0, NAN, NAN])
-    np.testing.assert_array_equal(seasonal_linear_fill(y, period=2), [1, 2, 1, 2])
 
 
 @pytest.mark.parametrize("horizon", [-1, 0, 2.0, True])
@@ -292,33 +218,6 @@ def _bootstrap_case():
     rng = np.random.default_rng(0)
     step = np.arange(200)[None, :] + np.zeros((3, 1), int)
     return rng.random((3, 200)), rng.random((3, 200)), np.ones((3, 200)), step
-
-
-@pytest.mark.parametrize(
-    "kwargs, message",
-    [
-        ({"n_boot": 0}, "n_boot must be an integer >= 1"),
-        ({"n_boot": -1}, "n_boot must be an integer >= 1"),
-        ({"n_boot": 2.5}, "n_boot must be an integer >= 1"),
-        ({"block": 0}, "block must be an integer >= 1"),
-        ({"block": 2.5}, "block must be an integer >= 1"),
-        ({"block": True}, "block must be an integer >= 1"),
-    ],
-)
-def test_block_bootstrap_refuses_odd_sizes(kwargs, message):
-    with pytest.raises(ValueError, match=message):
-        block_bootstrap_rmse_diff(*_bootstrap_case(), **kwargs)
-
-
-def test_block_bootstrap_one_resample_and_nan_on_a_scored_step():
-    sq_a, sq_b, weight, step = _bootstrap_case()
-    diff, low, high = block_bootstrap_rmse_diff(sq_a, sq_b, weight, step, n_boot=1)
-    assert np.isfinite([diff, low, high]).all() and low == high
-    sq_a[1, 7] = NAN  # was silently scored as a zero error
-    with pytest.raises(ValueError, match="sq_a is NaN or infinite on a scored step"):
-        block_bootstrap_rmse_diff(sq_a, sq_b, weight, step)
-    weight[1, 7] = 0  # not scored: ignored
-    block_bootstrap_rmse_diff(sq_a, sq_b, weight, step)
 
 
 @pytest.mark.parametrize(
@@ -352,25 +251,14 @@ def test_window_inputs_refuse_cases_outside_the_series(starts, length, scale, me
         window_inputs(np.arange(30.0), starts, [5], [3], length, scale)
 
 
-def test_window_inputs_and_baseline_fills_check_gaps_and_covariates():
+def test_window_inputs_check_windows_gaps_and_covariates():
     y = np.arange(30.0)
     with pytest.raises(ValueError, match="lie in its window"):
         window_inputs(y, [0], [10], [3], 12, 1.0)
     with pytest.raises(ValueError, match="covariates"):
         window_inputs(y, [0], [5], [3], 12, 1.0, covariates=np.ones((29, 2)))
     with pytest.raises(ValueError, match="must lie in the series"):
-        baseline_fills(np.sin(np.arange(60.0)), [-5], [10], [4], 20, period=8)
-
-
-def test_builders_refuse_fractional_sizes_before_keras():
-    from bilstm_utils.series import build_forecaster, build_gap_filler
-
-    with pytest.raises(ValueError, match="units must be an integer"):
-        build_gap_filler(10, units=4.0)
-    with pytest.raises(ValueError, match="horizon must be an integer"):
-        build_forecaster(8, 2.5)
-    with pytest.raises(ValueError, match="learning_rate must be a finite number"):
-        build_forecaster(8, 3, learning_rate=float("nan"))
+        window_inputs(np.sin(np.arange(60.0)), [-5], [10], [4], 20, 1.0)
 
 
 @pytest.mark.parametrize(
