@@ -105,22 +105,6 @@ def test_pad_right_rejects_bad_input(sequences, maxlen, message):
         pad_right(sequences, maxlen)
 
 
-def test_speaker_classifier_ignores_padded_frames():
-    import bilstm_utils  # noqa: F401  (quiet TensorFlow first)
-    from bilstm_utils.speech import build_speaker_classifier
-
-    bilstm_utils.set_seed(0)
-    x, mask = pad_right([np.ones((3, 12)), np.ones((5, 12))], maxlen=6)
-    noisy = x.copy()
-    noisy[~mask] = 7.0  # garbage in the padding must not change the prediction
-    for bidirectional in (False, True):
-        model = build_speaker_classifier(units=4, bidirectional=bidirectional, n_frames=6)
-        p = model.predict([x, mask], verbose=0)
-        assert p.shape == (2, 9)
-        np.testing.assert_allclose(p.sum(1), 1, rtol=1e-5)
-        np.testing.assert_allclose(p, model.predict([noisy, mask], verbose=0), atol=1e-6)
-
-
 # Bug hunt 3 (#8, #9 and "Further observations"): the header decides, and no NaN reaches training.
 
 UNLABELLED = "@problemName x\n@dimensions 2\n@classLabel false\n@data\n1,2,3:4,5,6\n7,8:9,10\n"
@@ -201,18 +185,6 @@ def test_pad_right_numpy_integer_maxlen_and_float32_padding_value():
     assert x.shape == (4, 7, 12) and (x[~mask] == -1).all()
 
 
-def test_masked_speaker_classifier_trains_to_finite_weights_with_allowed_padding():
-    import bilstm_utils
-    from bilstm_utils.speech import build_speaker_classifier
-
-    bilstm_utils.set_seed(0)
-    x, mask = pad_right(_utterances(), maxlen=6)
-    model = build_speaker_classifier(units=4, n_frames=6)
-    loss = model.fit([x, mask], np.array([0, 1, 2, 3]), epochs=2, verbose=0).history["loss"]
-    assert np.isfinite(loss).all()
-    assert all(np.isfinite(w).all() for w in model.get_weights())
-
-
 def test_archive_file_names_the_argument_that_is_not_a_string():
     with pytest.raises(TypeError, match="split must be the string 'TRAIN' or 'TEST', got None"):
         archive_file("JapaneseVowels", None)
@@ -220,19 +192,3 @@ def test_archive_file_names_the_argument_that_is_not_a_string():
         archive_file(None, "TRAIN")
     with pytest.raises(ValueError, match="name must be"):
         archive_file("../JapaneseVowels", "TRAIN")
-
-
-@pytest.mark.parametrize(
-    "kwargs, message",
-    [
-        ({"units": 4.0}, "units must be an integer"),
-        ({"n_frames": 0}, "n_frames must be an integer"),
-        ({"n_speakers": True}, "n_speakers must be an integer"),
-        ({"learning_rate": 0.0}, "learning_rate must be a finite number"),
-    ],
-)
-def test_speaker_classifier_refuses_odd_sizes(kwargs, message):
-    from bilstm_utils.speech import build_speaker_classifier
-
-    with pytest.raises(ValueError, match=message):
-        build_speaker_classifier(**kwargs)
