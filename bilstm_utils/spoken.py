@@ -365,12 +365,14 @@ def delay_targets(features: list[np.ndarray], labels: list[np.ndarray], delay: i
 
 
 def _pad(features, labels, index, fill_label):
-    width = max(len(features[i]) for i in index)
-    x = np.zeros((len(index), width, features[index[0]].shape[1]), np.float32)
-    y = np.full((len(index), width), fill_label, np.int32)
-    for row, i in enumerate(index):
-        x[row, : len(features[i])] = features[i]
-        if labels is not None:
+    """Frames of the utterances ``index`` right-padded with zeros (``speech.pad_right``), and
+    their labels padded with ``fill_label``."""
+    from bilstm_utils.speech import pad_right
+
+    x, mask = pad_right([features[i] for i in index])
+    y = np.full(mask.shape, fill_label, np.int32)
+    if labels is not None:
+        for row, i in enumerate(index):
             y[row, : len(labels[i])] = labels[i]
     return x, y
 
