@@ -18,8 +18,9 @@ The interval adds the two variances, :math:`\\bar d \\pm q\\sqrt{s^2/n + v_{boot
 :math:`(s^2/n + v_{boot})^2 (n - 1) / (s^2/n)^2`, the bootstrap variance counted as known:
 :math:`n - 1` when training noise dominates, many when sampling noise does (Satterthwaite
 1946, https://doi.org/10.2307/3002019). With one seed on both sides only the sampling noise is
-counted, with the normal quantile. The verdict is ``"above"`` (A better) or ``"below"`` when
-this interval excludes zero, and ``"within noise"`` otherwise (the book compares three seeds or
+counted, with the normal quantile. The verdict is ``"above"`` (A's metric is higher: better
+for an accuracy, worse for an error rate) or ``"below"`` (lower) when this interval excludes
+zero, and ``"within noise"`` otherwise (the book compares three seeds or
 more). A deterministic arm (a linear baseline) is passed with one row and compared with every
 seed of the other. The two parts are reported too: the *t* interval over seeds alone and the
 percentile interval of the bootstrap alone.
