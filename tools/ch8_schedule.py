@@ -1,4 +1,4 @@
-"""Is chapter 8's training schedule long enough? (run outside the chapter; about 9 minutes).
+"""Is chapter 8's training schedule long enough? (run outside the chapter; about ten minutes).
 
 Chapter 8 trains every network for 32 epochs of batches of 128. This script runs the chapter's
 own setup cells (read from the notebook, so nothing is copied), then trains the BiLSTM gap filler
@@ -44,7 +44,7 @@ def main() -> None:
                                for k in scored])
         return float(np.sqrt(errs[:, 0].sum() / errs[:, 1].sum()))
 
-    for name in ("Kalman filter", "Kalman smoother"):
+    for name in ("Kalman filter", "Kalman smoother", "Kalman smoother, window"):
         value = fill_rmse(lambda k, name=name: g["classical_fills"](
             inputs(g["test_cases"][k]), g["test_cases"][k])[0][name])
         print(f"fill, fold B, {name}: {value:.3f} ppm")
