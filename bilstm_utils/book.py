@@ -354,3 +354,42 @@ def check(condition: Any, claim: str) -> None:
                          "on an array, or a comparison")
     if not bool(condition):
         raise AssertionError(f"claim does not hold: {claim}")
+
+
+def stored_results(name: str) -> dict:
+    """Results that a ``tools/`` script measured and stored, for a chapter to print.
+
+    Some checks take too long to run inside a chapter (``tools/ch8_schedule.py`` retrains
+    chapter 8's networks for longer, about ten minutes). Such a script writes its numbers to
+    ``bilstm_utils/results/<name>.json``, which ships with the package (so Colab has it too),
+    and the chapter prints them, labelled as stored. A unit test checks that the stored file
+    still describes the chapter's current code.
+
+    Parameters
+    ----------
+    name : str
+        The file's stem, e.g. ``"ch8_schedule"``: letters, digits and underscores only.
+
+    Returns
+    -------
+    dict
+        The decoded JSON object.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a plain stem (no path separators or dots).
+    FileNotFoundError
+        If no such file is stored; the message names the script that writes it.
+    """
+    import importlib.resources
+    import json
+    import re
+
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_]+", name):
+        raise ValueError(f"name must be a file stem of letters, digits and _, got {name!r}")
+    path = importlib.resources.files("bilstm_utils") / "results" / f"{name}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no stored results {name!r}: run tools/{name}.py to write "
+                                f"bilstm_utils/results/{name}.json")
+    return json.loads(path.read_text(encoding="utf-8"))
