@@ -39,17 +39,18 @@ def setup_hash(cells: list[dict]) -> str:
     return hashlib.sha256("\0".join(setup_sources(cells)).encode()).hexdigest()
 
 
-def run_setup() -> dict:
+def run_setup(cells: list[dict]) -> dict:
     """Execute the chapter's setup cells (those starting with SETUP) into one namespace."""
     namespace: dict = {}
-    for source in setup_sources(json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]):
+    for source in setup_sources(cells):
         exec(compile(source, str(NOTEBOOK), "exec"), namespace)  # noqa: S102
     return namespace
 
 
 def main() -> None:
-    g = run_setup()
-    out: dict = {"setup_sha256": setup_hash(json.loads(NOTEBOOK.read_text("utf-8"))["cells"]),
+    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    g = run_setup(cells)
+    out: dict = {"setup_sha256": setup_hash(cells),
                  "machine": f"{platform.machine()}, {platform.python_version()}",
                  "fill_fold_b_real_gap_mix_ppm": {}, "forecast_bilstm_per_period_ppm": {}}
     np, inputs, join, gaps_in = g["np"], g["inputs"], g["join"], g["gaps_in"]
@@ -57,15 +58,15 @@ def main() -> None:
     train = inputs(join(*[gaps_in(g["BLOCKS"][k], np.arange(1, 27), 8, 30 + k)
                           for k in range(6) if k not in scored]))
     real = {k: np.arange(len(g["test_cases"][k][2])) < 3 * len(g["REAL"]) for k in scored}
+    tests = {k: inputs(g["test_cases"][k]) for k in scored}  # built once
 
     def fill_rmse(fills):  # real-gap mix of fold B's blocks
-        errs = np.concatenate([g["case_errors"](fills(k), inputs(g["test_cases"][k]))[real[k]]
-                               for k in scored])
+        errs = np.concatenate([g["case_errors"](fills(k), tests[k])[real[k]] for k in scored])
         return float(np.sqrt(errs[:, 0].sum() / errs[:, 1].sum()))
 
+    classical = {k: g["classical_fills"](tests[k], g["test_cases"][k])[0] for k in scored}
     for name in ("Kalman filter", "Kalman smoother", "Kalman smoother, window"):
-        value = fill_rmse(lambda k, name=name: g["classical_fills"](
-            inputs(g["test_cases"][k]), g["test_cases"][k])[0][name])
+        value = fill_rmse(lambda k, name=name: classical[k][name])
         print(f"fill, fold B, {name}: {value:.3f} ppm")
         out["fill_fold_b_real_gap_mix_ppm"][name] = round(value, 4)
     for kind in ("BiLSTM", "forward LSTM"):
@@ -75,8 +76,7 @@ def main() -> None:
                 g["bilstm_utils"].set_seed(seed)
                 model = g["fit"](g["build_filler"](kind), train["x"], train["target"],
                                  train["weight"], epochs=epochs)
-                row.append(fill_rmse(lambda k, m=model: g["fill_with"](
-                    m, inputs(g["test_cases"][k]))))
+                row.append(fill_rmse(lambda k, m=model: g["fill_with"](m, tests[k])))
             print(f"fill, fold B, {kind}, {epochs} epochs, seeds 0-2: {np.round(row, 3)}",
                   flush=True)
             out["fill_fold_b_real_gap_mix_ppm"][f"{kind}, {epochs} epochs"] = [
