@@ -54,7 +54,9 @@ def gradient_norms(encoder: Callable, x: np.ndarray) -> np.ndarray:
             h = encoder(inputs)
         if len(h.shape) != 2:
             raise ValueError(f"encoder must return (batch, units), got shape {tuple(h.shape)}")
-        return tape.batch_jacobian(h, inputs)
+        # One backward pass per unit in a graph loop. The default (pfor) vectorises them but
+        # takes seconds to trace through a recurrent layer; the values are the same.
+        return tape.batch_jacobian(h, inputs, experimental_use_pfor=False)
 
     logger = tf.get_logger()
     level = logger.level
